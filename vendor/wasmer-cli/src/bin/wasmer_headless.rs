@@ -1,0 +1,3 @@
+fn main() {
+    wasmer_cli::run_cli();
+}

@@ -1,0 +1,2 @@
+mod tun;
+pub use tun::{TunTapDriver, TunTapSocket};

@@ -1,0 +1,104 @@
+//! Repository tooling for wasmer-rt, run as `cargo xtask <command>`.
+//!
+//! `vendor/` must always equal the pristine crates.io releases listed in
+//! `vendor/crates.toml` plus `patches/series`. The commands here are the only way
+//! that tree is written: `vendor` re-imports it, `patches new`/`patches refresh`
+//! record edits made under `vendor/` as patches, `patches check` proves the
+//! equality, and `upstream export` writes the series for `git am` upstream.
+
+mod export;
+mod git;
+mod manifest;
+mod monorepo;
+mod patch_mail;
+mod patches;
+mod registry;
+mod series;
+mod tree_diff;
+mod vendor;
+mod workspace;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "wasmer-rt repository tooling")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Re-import the pristine crates from the registry and apply the series to vendor/.
+    Vendor,
+    /// Work with the patch series in patches/.
+    Patches {
+        #[command(subcommand)]
+        command: PatchesCommand,
+    },
+    /// Prepare the series for upstream.
+    Upstream {
+        #[command(subcommand)]
+        command: UpstreamCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PatchesCommand {
+    /// Rebuild pristine + series and compare it with vendor/ byte for byte; lint every patch.
+    Check,
+    /// Record the working-tree changes under vendor/ as a new patch at the end of the series.
+    New {
+        /// File-name stem, e.g. `stop-signal-waker-leak` (becomes NNNN-<name>.patch).
+        name: String,
+        /// Commit title in Wasmer's style, e.g. `fix(wasix): stop leaking signal wakers`.
+        #[arg(long)]
+        subject: String,
+        /// File holding the message body (what, why, measured before/after).
+        #[arg(long)]
+        body_file: Option<PathBuf>,
+    },
+    /// Regenerate the last patch of the series from the working tree under vendor/.
+    Refresh,
+}
+
+#[derive(Subcommand)]
+enum UpstreamCommand {
+    /// Write the series as monorepo-path git mails plus a cover letter, ready for `git am`.
+    Export {
+        /// Output directory (created if missing; existing *.patch files in it are replaced).
+        dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let ws = workspace::Workspace::locate()?;
+    match cli.command {
+        Command::Vendor => vendor::run(&ws),
+        Command::Patches { command } => match command {
+            PatchesCommand::Check => patches::check(&ws),
+            PatchesCommand::New {
+                name,
+                subject,
+                body_file,
+            } => patches::new(&ws, &name, &subject, body_file.as_deref()),
+            PatchesCommand::Refresh => patches::refresh(&ws),
+        },
+        Command::Upstream { command } => match command {
+            UpstreamCommand::Export { dir } => export::run(&ws, &dir),
+        },
+    }
+}

@@ -1,0 +1,169 @@
+//! `cargo xtask patches check|new|refresh`.
+
+use crate::git::Git;
+use crate::manifest::Manifest;
+use crate::monorepo::Monorepo;
+use crate::patch_mail::{self, PatchMail};
+use crate::registry;
+use crate::series::Series;
+use crate::tree_diff;
+use crate::workspace::Workspace;
+use anyhow::{Context, Result, bail};
+
+/// The pristine crates, verified against `vendor/crates.toml`, in a scratch monorepo.
+pub fn pristine(ws: &Workspace, manifest: &Manifest) -> Result<Monorepo> {
+    let archives = registry::archives(&manifest.crates, &ws.lock_path())?;
+    for (krate, archive) in manifest.crates.iter().zip(&archives) {
+        let actual = registry::sha256_file(&archive)?;
+        if actual != krate.checksum {
+            bail!(
+                "{}.crate has sha256 {actual} but vendor/crates.toml records {:?}",
+                krate.archive_stem(),
+                krate.checksum
+            );
+        }
+    }
+    let monorepo = Monorepo::pristine(manifest, &archives)?;
+    for krate in &manifest.crates {
+        let (commit, path) = registry::vcs_info(&monorepo.crate_dir(krate)?)?;
+        if commit != krate.upstream_commit || path != krate.upstream_path {
+            bail!(
+                "{}: .cargo_vcs_info.json says {commit} {path}, vendor/crates.toml says {} {}",
+                krate.archive_stem(),
+                krate.upstream_commit,
+                krate.upstream_path
+            );
+        }
+    }
+    Ok(monorepo)
+}
+
+/// Every reason `vendor/` and `patches/` are not in order; empty when they are.
+pub fn problems(ws: &Workspace) -> Result<Vec<String>> {
+    let manifest = Manifest::load(&ws.manifest_path())?;
+    let version = manifest.wasmer_version()?;
+    let series = Series::load(&ws.patches_dir())?;
+    let mut problems = series.lint()?;
+    for (name, text) in series.read_all()? {
+        match PatchMail::parse(&text) {
+            Ok(mail) => problems.extend(
+                mail.lint(&manifest, version)
+                    .into_iter()
+                    .map(|p| format!("{name}: {p}")),
+            ),
+            Err(error) => problems.push(format!("{name}: not a git mail: {error}")),
+        }
+    }
+    let monorepo = pristine(ws, &manifest)?;
+    monorepo.apply_all(&series.paths())?;
+    for krate in &manifest.crates {
+        let vendored = ws.vendor_dir().join(&krate.dir);
+        if !vendored.is_dir() {
+            problems.push(format!("vendor/{} is missing (run cargo xtask vendor)", krate.dir));
+            continue;
+        }
+        let differences = tree_diff::differences(&monorepo.crate_dir(krate)?, &vendored)?;
+        problems.extend(
+            differences
+                .into_iter()
+                .map(|d| format!("vendor/{}: {d}", krate.dir)),
+        );
+    }
+    for entry in std::fs::read_dir(ws.vendor_dir())? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name != "crates.toml" && !manifest.crates.iter().any(|k| k.dir == name) {
+            problems.push(format!("vendor/{name} is not listed in vendor/crates.toml"));
+        }
+    }
+    Ok(problems)
+}
+
+/// `patches check`: fails with the list of problems, if any.
+pub fn check(ws: &Workspace) -> Result<()> {
+    let problems = problems(ws)?;
+    if problems.is_empty() {
+        let count = Series::load(&ws.patches_dir())?.entries().len();
+        println!("patches check: vendor/ equals pristine + {count} patches; headers OK");
+        return Ok(());
+    }
+    for problem in &problems {
+        eprintln!("  {problem}");
+    }
+    bail!(
+        "patches check found {} problem(s); edit under vendor/ and record with `cargo xtask patches new|refresh`",
+        problems.len()
+    )
+}
+
+/// `patches new`: records the vendor/ edits as a new last patch.
+pub fn new(
+    ws: &Workspace,
+    stem: &str,
+    subject: &str,
+    body_file: Option<&std::path::Path>,
+) -> Result<()> {
+    let manifest = Manifest::load(&ws.manifest_path())?;
+    let mut series = Series::load(&ws.patches_dir())?;
+    let file_name = series.next_file_name(stem)?;
+    let body = match body_file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading --body-file {}", path.display()))?,
+        None => "TODO: why (the user-visible problem), what (the change), and the measured\nbefore -> after (benchmark, machine, date).".to_owned(),
+    };
+    let monorepo = pristine(ws, &manifest)?;
+    monorepo.apply_all(&series.paths())?;
+    monorepo.overlay(&manifest, &ws.vendor_dir())?;
+    if !monorepo.git().stage_all_has_changes()? {
+        bail!("nothing to record: vendor/ already equals pristine + series");
+    }
+    let message = patch_mail::new_message(subject, &body, manifest.wasmer_version()?, &today());
+    let author = Git::user_identity(ws.root()).unwrap_or_else(|| "wasmer-rt <dev@wasmer-rt.invalid>".to_owned());
+    monorepo.git().run([
+        "commit",
+        "--quiet",
+        "--author",
+        &author,
+        "-m",
+        &message,
+    ])?;
+    let text = monorepo.format_head()?;
+    std::fs::write(ws.patches_dir().join(&file_name), text)?;
+    series.append(&file_name)?;
+    println!("recorded patches/{file_name}");
+    Ok(())
+}
+
+/// `patches refresh`: regenerates the last patch from vendor/, keeping its message.
+pub fn refresh(ws: &Workspace) -> Result<()> {
+    let manifest = Manifest::load(&ws.manifest_path())?;
+    let series = Series::load(&ws.patches_dir())?;
+    let paths = series.paths();
+    let Some((last, earlier)) = paths.split_last() else {
+        bail!("the series is empty; record a first patch with `cargo xtask patches new`");
+    };
+    let monorepo = pristine(ws, &manifest)?;
+    monorepo.apply_all(earlier)?;
+    monorepo.apply(last)?;
+    monorepo.overlay(&manifest, &ws.vendor_dir())?;
+    let git = monorepo.git();
+    if !git.stage_all_has_changes()? {
+        println!("{} already matches vendor/", last.display());
+        return Ok(());
+    }
+    if git.output(["diff", "--cached", "--quiet", "HEAD~1"])?.status.success() {
+        bail!(
+            "vendor/ now equals the series without {}; remove it from patches/series instead",
+            last.display()
+        );
+    }
+    git.run(["commit", "--quiet", "--amend", "--no-edit"])?;
+    let mut mail = PatchMail::parse(&monorepo.format_head()?)?;
+    mail.set_trailer("Last-Update", &today());
+    std::fs::write(last, mail.render())?;
+    println!("refreshed {}", last.display());
+    Ok(())
+}
+
+fn today() -> String {
+    chrono::Local::now().format("%Y-%m-%d").to_string()
+}
