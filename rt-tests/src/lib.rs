@@ -1,1 +1,9 @@
-//! rt-tests
+//! wasmer-rt's regression suite: guests, and the harness that runs them through the
+//! patched `wasmer` binary and measures what they did.
+//!
+//! The guests are WAT files in `guests/` (see `guests/README.md` for what each one
+//! does and prints); [`guests::compile`] turns them into Wasm at test time, so no
+//! wasm toolchain is needed.
+
+pub mod child;
+pub mod guests;

@@ -95,3 +95,41 @@ fn cover_letter(manifest: &Manifest, titles: &[String]) -> Result<String> {
         list = list.join("\n"),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patches::{pristine, tests::scratch_workspace};
+    use crate::tree_diff;
+
+    /// The exported mails apply with plain `git am` to the release sources laid out at
+    /// their monorepo paths, and produce exactly the vendored tree.
+    #[test]
+    fn export_applies_with_git_am_to_the_release_sources() {
+        let (dir, ws) = scratch_workspace();
+        let out = dir.path().join("export");
+        let written = write(&ws, &out).unwrap();
+        let manifest = Manifest::load(&ws.manifest_path()).unwrap();
+        let monorepo = pristine(&ws, &manifest).unwrap();
+        let mut mails: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        mails.sort();
+        assert_eq!(mails.len(), written.len() + 1, "cover letter + patches");
+        monorepo.apply_all(&mails).unwrap();
+        let log = monorepo.git().run(["log", "--format=%s%n%b"]).unwrap();
+        assert!(
+            !log.contains("Upstream-Status"),
+            "downstream trailers leaked:\n{log}"
+        );
+        for krate in &manifest.crates {
+            let differences = tree_diff::differences(
+                &monorepo.crate_dir(krate).unwrap(),
+                &ws.vendor_dir().join(&krate.dir),
+            )
+            .unwrap();
+            assert!(differences.is_empty(), "{differences:#?}");
+        }
+    }
+}

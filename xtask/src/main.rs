@@ -6,6 +6,7 @@
 //! record edits made under `vendor/` as patches, `patches check` proves the
 //! equality, and `upstream export` writes the series for `git am` upstream.
 
+mod ci;
 mod export;
 mod git;
 mod manifest;
@@ -32,6 +33,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Everything CI runs: patches check, formatting, build and all tests (release).
+    Ci,
     /// Re-import the pristine crates from the registry and apply the series to vendor/.
     Vendor,
     /// Work with the patch series in patches/.
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     let ws = workspace::Workspace::locate()?;
     match cli.command {
+        Command::Ci => ci::run(&ws),
         Command::Vendor => vendor::run(&ws),
         Command::Patches { command } => match command {
             PatchesCommand::Check => patches::check(&ws),

@@ -96,7 +96,9 @@ impl PatchMail {
     /// The title without any `[PATCH ...]` prefix.
     pub fn title(&self) -> &str {
         match self.subject.strip_prefix('[') {
-            Some(rest) => rest.split_once("] ").map_or(&self.subject, |(_, title)| title),
+            Some(rest) => rest
+                .split_once("] ")
+                .map_or(&self.subject, |(_, title)| title),
             None => &self.subject,
         }
     }
@@ -176,12 +178,17 @@ impl PatchMail {
             problems.push("no From: header".to_owned());
         }
         if !self.subject.starts_with("[PATCH") {
-            problems.push(format!("subject {:?} lacks the [PATCH] prefix", self.subject));
+            problems.push(format!(
+                "subject {:?} lacks the [PATCH] prefix",
+                self.subject
+            ));
         }
         problems.extend(lint_title(self.title()));
         let description = self.description().trim();
         if description.is_empty() {
-            problems.push("the message has no body (say what, why and the measured before/after)".to_owned());
+            problems.push(
+                "the message has no body (say what, why and the measured before/after)".to_owned(),
+            );
         } else if description.contains("TODO") {
             problems.push("the message body still contains TODO".to_owned());
         }
@@ -224,15 +231,26 @@ impl PatchMail {
 
 fn lint_title(title: &str) -> Option<String> {
     if title.chars().count() > MAX_TITLE_LEN {
-        return Some(format!("title is longer than {MAX_TITLE_LEN} characters: {title:?}"));
+        return Some(format!(
+            "title is longer than {MAX_TITLE_LEN} characters: {title:?}"
+        ));
     }
     let valid = title.split_once(": ").is_some_and(|(kind, summary)| {
         let base = kind.split_once('(').map_or(kind, |(base, scope)| {
-            if scope.ends_with(')') && scope.len() > 1 { base } else { "" }
+            if scope.ends_with(')') && scope.len() > 1 {
+                base
+            } else {
+                ""
+            }
         });
         COMMIT_TYPES.contains(&base) && !summary.trim().is_empty()
     });
-    (!valid).then(|| format!("title {title:?} is not `type(scope): summary` (types: {})", COMMIT_TYPES.join(", ")))
+    (!valid).then(|| {
+        format!(
+            "title {title:?} is not `type(scope): summary` (types: {})",
+            COMMIT_TYPES.join(", ")
+        )
+    })
 }
 
 fn check_upstream_status(value: &str) -> Option<String> {
@@ -341,7 +359,10 @@ index 1111111..2222222 100644
             "fix(wasix): stop accumulating signal wakers on every blocking syscall"
         );
         assert_eq!(mail.lint(&manifest(), "7.4.2"), Vec::<String>::new());
-        assert_eq!(mail.diff_paths(), ["lib/wasix/src/lib.rs", "lib/wasix/src/lib.rs"]);
+        assert_eq!(
+            mail.diff_paths(),
+            ["lib/wasix/src/lib.rs", "lib/wasix/src/lib.rs"]
+        );
     }
 
     #[test]
@@ -350,8 +371,14 @@ index 1111111..2222222 100644
             .replace("Upstream-Status: Pending\n", "")
             .replace("fix(wasix): stop", "Fix: Stop");
         let problems = PatchMail::parse(&text).unwrap().lint(&manifest(), "7.4.2");
-        assert!(problems.iter().any(|p| p.contains("trailer block")), "{problems:?}");
-        assert!(problems.iter().any(|p| p.contains("type(scope)")), "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p.contains("trailer block")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("type(scope)")),
+            "{problems:?}"
+        );
     }
 
     #[test]
@@ -367,7 +394,11 @@ index 1111111..2222222 100644
     fn paths_outside_vendored_crates_are_reported() {
         let text = GOOD.replace("lib/wasix/src/lib.rs", "lib/api/src/lib.rs");
         let problems = PatchMail::parse(&text).unwrap().lint(&manifest(), "7.4.2");
-        assert!(problems.iter().any(|p| p.contains("not inside a vendored crate")));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("not inside a vendored crate"))
+        );
     }
 
     #[test]

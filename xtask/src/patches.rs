@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 pub fn pristine(ws: &Workspace, manifest: &Manifest) -> Result<Monorepo> {
     let archives = registry::archives(&manifest.crates, &ws.lock_path())?;
     for (krate, archive) in manifest.crates.iter().zip(&archives) {
-        let actual = registry::sha256_file(&archive)?;
+        let actual = registry::sha256_file(archive)?;
         if actual != krate.checksum {
             bail!(
                 "{}.crate has sha256 {actual} but vendor/crates.toml records {:?}",
@@ -59,7 +59,10 @@ pub fn problems(ws: &Workspace) -> Result<Vec<String>> {
     for krate in &manifest.crates {
         let vendored = ws.vendor_dir().join(&krate.dir);
         if !vendored.is_dir() {
-            problems.push(format!("vendor/{} is missing (run cargo xtask vendor)", krate.dir));
+            problems.push(format!(
+                "vendor/{} is missing (run cargo xtask vendor)",
+                krate.dir
+            ));
             continue;
         }
         let differences = tree_diff::differences(&monorepo.crate_dir(krate)?, &vendored)?;
@@ -117,15 +120,11 @@ pub fn new(
         bail!("nothing to record: vendor/ already equals pristine + series");
     }
     let message = patch_mail::new_message(subject, &body, manifest.wasmer_version()?, &today());
-    let author = Git::user_identity(ws.root()).unwrap_or_else(|| "wasmer-rt <dev@wasmer-rt.invalid>".to_owned());
-    monorepo.git().run([
-        "commit",
-        "--quiet",
-        "--author",
-        &author,
-        "-m",
-        &message,
-    ])?;
+    let author = Git::user_identity(ws.root())
+        .unwrap_or_else(|| "wasmer-rt <dev@wasmer-rt.invalid>".to_owned());
+    monorepo
+        .git()
+        .run(["commit", "--quiet", "--author", &author, "-m", &message])?;
     let text = monorepo.format_head()?;
     std::fs::write(ws.patches_dir().join(&file_name), text)?;
     series.append(&file_name)?;
@@ -150,7 +149,11 @@ pub fn refresh(ws: &Workspace) -> Result<()> {
         println!("{} already matches vendor/", last.display());
         return Ok(());
     }
-    if git.output(["diff", "--cached", "--quiet", "HEAD~1"])?.status.success() {
+    if git
+        .output(["diff", "--cached", "--quiet", "HEAD~1"])?
+        .status
+        .success()
+    {
         bail!(
             "vendor/ now equals the series without {}; remove it from patches/series instead",
             last.display()
@@ -166,4 +169,108 @@ pub fn refresh(ws: &Workspace) -> Result<()> {
 
 fn today() -> String {
     chrono::Local::now().format("%Y-%m-%d").to_string()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::monorepo::copy_tree;
+
+    /// A copy of this repository's vendor/, patches/ and Cargo.lock to experiment on.
+    pub(crate) fn scratch_workspace() -> (tempfile::TempDir, Workspace) {
+        let real = Workspace::locate().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&real.vendor_dir(), &dir.path().join("vendor")).unwrap();
+        copy_tree(&real.patches_dir(), &dir.path().join("patches")).unwrap();
+        std::fs::copy(real.lock_path(), dir.path().join("Cargo.lock")).unwrap();
+        let ws = Workspace::at(dir.path());
+        (dir, ws)
+    }
+
+    fn touch_wasix(ws: &Workspace) {
+        let file = ws.vendor_dir().join("wasmer-wasix/src/lib.rs");
+        let mut text = std::fs::read_to_string(&file).unwrap();
+        text.push_str("// hand edit\n");
+        std::fs::write(file, text).unwrap();
+    }
+
+    #[test]
+    fn the_committed_tree_is_consistent() {
+        let problems = problems(&Workspace::locate().unwrap()).unwrap();
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    #[test]
+    fn a_hand_edit_fails_the_check_until_refresh_records_it() {
+        let (_dir, ws) = scratch_workspace();
+        touch_wasix(&ws);
+        let problems = problems(&ws).unwrap();
+        assert_eq!(
+            problems,
+            ["vendor/wasmer-wasix: content differs: src/lib.rs"]
+        );
+        if Series::load(&ws.patches_dir())
+            .unwrap()
+            .entries()
+            .is_empty()
+        {
+            return;
+        }
+        refresh(&ws).unwrap();
+        let problems = super::problems(&ws).unwrap();
+        assert!(problems.is_empty(), "{problems:#?}");
+        let series = Series::load(&ws.patches_dir()).unwrap();
+        let (_, last) = series.read_all().unwrap().pop().unwrap();
+        assert!(last.contains("+// hand edit"));
+    }
+
+    #[test]
+    fn new_records_an_edit_as_the_next_patch() {
+        let (dir, ws) = scratch_workspace();
+        let before = Series::load(&ws.patches_dir()).unwrap().entries().len();
+        touch_wasix(&ws);
+        let body = dir.path().join("body.txt");
+        std::fs::write(&body, "Why and what.\n\nBefore: 1 ms. After: 2 us.\n").unwrap();
+        new(
+            &ws,
+            "hand-edit",
+            "fix(wasix): record a hand edit",
+            Some(&body),
+        )
+        .unwrap();
+        let series = Series::load(&ws.patches_dir()).unwrap();
+        assert_eq!(series.entries().len(), before + 1);
+        assert_eq!(
+            series.entries().last().unwrap(),
+            &format!("{:04}-hand-edit.patch", before + 1)
+        );
+        let problems = problems(&ws).unwrap();
+        assert!(problems.is_empty(), "{problems:#?}");
+        let err = new(&ws, "again", "fix(wasix): nothing", Some(&body)).unwrap_err();
+        assert!(err.to_string().contains("nothing to record"), "{err}");
+    }
+
+    #[test]
+    fn a_patch_that_no_longer_applies_is_named_with_its_hunk() {
+        let (_dir, ws) = scratch_workspace();
+        let series = Series::load(&ws.patches_dir()).unwrap();
+        let Some(first) = series.paths().into_iter().next() else {
+            return;
+        };
+        let text = std::fs::read_to_string(&first).unwrap();
+        // Corrupt the first context line of the first hunk.
+        let hunk = text.find("\n@@ ").unwrap();
+        let context = hunk + text[hunk + 1..].find('\n').unwrap() + 2;
+        let mut broken = text.clone();
+        broken.insert_str(context + 1, "no such line ");
+        std::fs::write(&first, broken).unwrap();
+        let error = format!("{:#}", problems(&ws).unwrap_err());
+        let name = first.file_name().unwrap().to_string_lossy();
+        assert!(
+            error.contains(&format!("patch {name} does not apply")),
+            "{error}"
+        );
+        assert!(error.contains("patch failed: lib/"), "{error}");
+        assert!(!error.contains('\n'), "one line: {error}");
+    }
 }

@@ -128,8 +128,8 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 
 /// Unpacks a `.crate` archive into `dest`, dropping its `name-version/` top directory.
 pub fn unpack(archive: &Path, dest: &Path) -> Result<()> {
-    let file = std::fs::File::open(archive)
-        .with_context(|| format!("opening {}", archive.display()))?;
+    let file =
+        std::fs::File::open(archive).with_context(|| format!("opening {}", archive.display()))?;
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
     for entry in tar.entries()? {
         let mut entry = entry?;

@@ -13,8 +13,8 @@ impl Series {
     /// Reads `dir/series` (one file name per line; `#` comments and blank lines ignored).
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join("series");
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let entries = text
             .lines()
             .map(str::trim)
@@ -34,7 +34,10 @@ impl Series {
 
     /// Paths of the patch files in series order.
     pub fn paths(&self) -> Vec<PathBuf> {
-        self.entries.iter().map(|name| self.dir.join(name)).collect()
+        self.entries
+            .iter()
+            .map(|name| self.dir.join(name))
+            .collect()
     }
 
     /// Reads every patch in series order as `(file name, text)`.

@@ -19,13 +19,15 @@ pub fn run(ws: &Workspace) -> Result<()> {
         let registry_sum = checksums
             .get(&stem)
             .with_context(|| format!("the registry index gave no checksum for {stem}"))?;
-        let actual = registry::sha256_file(&archive)?;
+        let actual = registry::sha256_file(archive)?;
         if &actual != registry_sum {
-            bail!("{stem}.crate in cargo's cache has sha256 {actual}, the registry index says {registry_sum}");
+            bail!(
+                "{stem}.crate in cargo's cache has sha256 {actual}, the registry index says {registry_sum}"
+            );
         }
         krate.checksum = actual;
         let unpacked = tempfile::tempdir()?;
-        registry::unpack(&archive, unpacked.path())?;
+        registry::unpack(archive, unpacked.path())?;
         (krate.upstream_commit, krate.upstream_path) = registry::vcs_info(unpacked.path())?;
     }
     let monorepo = Monorepo::pristine(&manifest, &archives)?;

@@ -120,7 +120,7 @@ use crate::{
     journal::{DynJournal, DynReadableJournal, DynWritableJournal, JournalEffector},
     os::task::{
         process::{MaybeCheckpointResult, WasiProcessCheckpoint},
-        thread::{RewindResult, RewindResultType},
+        thread::{RewindResult, RewindResultType, SignalSubscription},
     },
     utils::store::StoreSnapshot,
 };
@@ -330,6 +330,7 @@ where
     {
         ctx: &'a mut FunctionEnvMut<'b, WasiEnv>,
         pinned_work: Pin<Box<Fut>>,
+        signals: SignalSubscription,
     }
     impl<Fut, T> Future for SignalPoller<'_, '_, Fut, T>
     where
@@ -340,8 +341,9 @@ where
             if let Poll::Ready(res) = Pin::new(&mut self.pinned_work).poll(cx) {
                 return Poll::Ready(Ok(res));
             }
-            if let Some(signals) = self.ctx.data().thread.pop_signals_or_subscribe(cx.waker()) {
-                if let Err(err) = WasiEnv::process_signals_internal(self.ctx, signals) {
+            let this = &mut *self;
+            if let Some(signals) = this.signals.pop_signals_or_subscribe(cx.waker()) {
+                if let Err(err) = WasiEnv::process_signals_internal(this.ctx, signals) {
                     return Poll::Ready(Err(err));
                 }
                 return Poll::Ready(Ok(Err(Errno::Intr)));
@@ -353,7 +355,12 @@ where
     // Block on the work
     let mut pinned_work = Box::pin(work);
     let tasks = env.tasks().clone();
-    let poller = SignalPoller { ctx, pinned_work };
+    let signals = env.thread.signal_subscription();
+    let poller = SignalPoller {
+        ctx,
+        pinned_work,
+        signals,
+    };
     block_on_with_timeout(&tasks, timeout, poller)
 }
 
@@ -369,6 +376,7 @@ where
 {
     ctx: &'b mut FunctionEnvMut<'c, WasiEnv>,
     work: &'a mut Pin<Box<Fut>>,
+    signals: SignalSubscription,
 }
 impl<T, Fut> Future for AsyncifyPoller<'_, '_, '_, T, Fut>
 where
@@ -392,7 +400,9 @@ where
                 Errno::Child.into()
             }))));
         }
-        if env.thread.has_signals_or_subscribe(cx.waker()) {
+        let this = &mut *self;
+        if this.signals.has_signals_or_subscribe(cx.waker()) {
+            let env = this.ctx.data();
             let has_exit = {
                 let signals = env.thread.signals().lock().unwrap();
                 signals
@@ -412,15 +422,15 @@ where
                     .next()
             };
 
-            return match WasiEnv::process_signals_and_exit(self.ctx) {
+            return match WasiEnv::process_signals_and_exit(this.ctx) {
                 Ok(Ok(_)) => {
                     if let Some(exit_code) = has_exit {
                         Poll::Ready(Err(WasiError::Exit(exit_code)))
                     } else {
                         // Re-subscribe so we get woken up for further signals as well
-                        self.ctx.data().thread.signals_subscribe(cx.waker());
+                        this.signals.subscribe(cx.waker());
                         // Retry after Sigwakeup drain: dl ops may have started after the check above.
-                        if let Err(err) = WasiEnv::do_pending_link_operations(self.ctx, false) {
+                        if let Err(err) = WasiEnv::do_pending_link_operations(this.ctx, false) {
                             return Poll::Ready(Err(err));
                         }
                         Poll::Pending
@@ -530,6 +540,7 @@ where
         Ok(tokio::select! {
             // Inner wait with finializer
             res = AsyncifyPoller {
+                signals: ctx.data().thread.signal_subscription(),
                 ctx: &mut ctx,
                 work: &mut trigger,
             } => {

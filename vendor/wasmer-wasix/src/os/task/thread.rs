@@ -250,6 +250,77 @@ struct WasiThreadState {
     _task_count_guard: TaskCountGuard,
 }
 
+/// One wait's registration for signal wake-ups on a thread.
+///
+/// [`WasiThread::signal`] wakes and drains every registered waker, and that is the
+/// only place the list is drained. A blocking syscall registers the waker of the
+/// executor it blocks on, which is a fresh waker for every call, so a thread that
+/// keeps blocking without ever receiving a signal used to accumulate one waker (and
+/// its parker) per blocking call: memory grew without bound and every registration
+/// scanned the whole list under the signals mutex. A subscription remembers the
+/// waker it registered and removes it when the wait ends (on drop).
+#[derive(Debug)]
+pub struct SignalSubscription {
+    state: Arc<WasiThreadState>,
+    waker: Option<Waker>,
+}
+
+impl SignalSubscription {
+    /// Returns true if signals are pending; otherwise registers `waker` to be woken
+    /// by the next one.
+    pub fn has_signals_or_subscribe(&mut self, waker: &Waker) -> bool {
+        let mut guard = self.state.signals.lock().unwrap();
+        if !guard.0.is_empty() {
+            return true;
+        }
+        register(&mut self.waker, &mut guard.1, waker);
+        false
+    }
+
+    /// Takes the pending signals; if there are none, registers `waker` to be woken
+    /// by the next one.
+    pub fn pop_signals_or_subscribe(&mut self, waker: &Waker) -> Option<Vec<Signal>> {
+        let mut guard = self.state.signals.lock().unwrap();
+        if guard.0.is_empty() {
+            register(&mut self.waker, &mut guard.1, waker);
+            return None;
+        }
+        Some(std::mem::take(&mut guard.0))
+    }
+
+    /// Registers `waker` to be woken by the next signal.
+    pub fn subscribe(&mut self, waker: &Waker) {
+        let mut guard = self.state.signals.lock().unwrap();
+        register(&mut self.waker, &mut guard.1, waker);
+    }
+}
+
+/// Adds `waker` to the thread's `wakers` (once) and remembers it in `ours`, dropping
+/// the waker `ours` held before if the wait moved to another executor.
+fn register(ours: &mut Option<Waker>, wakers: &mut Vec<Waker>, waker: &Waker) {
+    match ours {
+        Some(old) if old.will_wake(waker) => {}
+        Some(old) => {
+            wakers.retain(|w| !w.will_wake(old));
+            *old = waker.clone();
+        }
+        None => *ours = Some(waker.clone()),
+    }
+    if !wakers.iter().any(|w| w.will_wake(waker)) {
+        wakers.push(waker.clone());
+    }
+}
+
+impl Drop for SignalSubscription {
+    fn drop(&mut self) {
+        if let Some(ours) = self.waker.take()
+            && let Ok(mut guard) = self.state.signals.lock()
+        {
+            guard.1.retain(|w| !w.will_wake(&ours));
+        }
+    }
+}
+
 static NO_MORE_BYTES: [u8; 0] = [0u8; 0];
 
 impl WasiThread {
@@ -370,25 +441,50 @@ impl WasiThread {
     /// Waits for a signal to arrive
     pub async fn wait_for_signal(&self) {
         // This poller will process any signals when the main working function is idle
-        struct SignalPoller<'a> {
-            thread: &'a WasiThread,
+        struct SignalPoller {
+            subscription: SignalSubscription,
         }
-        impl std::future::Future for SignalPoller<'_> {
+        impl std::future::Future for SignalPoller {
             type Output = ();
             fn poll(
-                self: std::pin::Pin<&mut Self>,
+                mut self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<Self::Output> {
-                if self.thread.has_signals_or_subscribe(cx.waker()) {
+                if self.subscription.has_signals_or_subscribe(cx.waker()) {
                     return std::task::Poll::Ready(());
                 }
                 std::task::Poll::Pending
             }
         }
-        SignalPoller { thread: self }.await
+        SignalPoller {
+            subscription: self.signal_subscription(),
+        }
+        .await
+    }
+
+    /// Starts a signal subscription for one wait on this thread.
+    ///
+    /// Use it instead of the `*_subscribe` methods below whenever the wait ends before
+    /// a signal is guaranteed to arrive: the subscription unregisters its waker when it
+    /// is dropped.
+    pub fn signal_subscription(&self) -> SignalSubscription {
+        SignalSubscription {
+            state: self.state.clone(),
+            waker: None,
+        }
+    }
+
+    /// Removes `waker` from the wakers that [`WasiThread::signal`] will wake.
+    pub fn signals_unsubscribe(&self, waker: &Waker) {
+        let mut guard = self.state.signals.lock().unwrap();
+        guard.1.retain(|w| !w.will_wake(waker));
     }
 
     /// Returns all the signals that are waiting to be processed
+    ///
+    /// The waker stays registered until the next signal: a wait that can end
+    /// without one should use [`WasiThread::signal_subscription`] instead (or call
+    /// [`WasiThread::signals_unsubscribe`]).
     pub fn pop_signals_or_subscribe(&self, waker: &Waker) -> Option<Vec<Signal>> {
         let mut guard = self.state.signals.lock().unwrap();
         let mut ret = Vec::new();
@@ -404,6 +500,10 @@ impl WasiThread {
         }
     }
 
+    ///
+    /// The waker stays registered until the next signal: a wait that can end
+    /// without one should use [`WasiThread::signal_subscription`] instead (or call
+    /// [`WasiThread::signals_unsubscribe`]).
     pub fn signals_subscribe(&self, waker: &Waker) {
         let mut guard = self.state.signals.lock().unwrap();
         if !guard.1.iter().any(|w| w.will_wake(waker)) {
@@ -412,6 +512,10 @@ impl WasiThread {
     }
 
     /// Returns all the signals that are waiting to be processed
+    ///
+    /// The waker stays registered until the next signal: a wait that can end
+    /// without one should use [`WasiThread::signal_subscription`] instead (or call
+    /// [`WasiThread::signals_unsubscribe`]).
     pub fn has_signals_or_subscribe(&self, waker: &Waker) -> bool {
         let mut guard = self.state.signals.lock().unwrap();
         let has_signals = !guard.0.is_empty();
@@ -655,5 +759,84 @@ impl From<WasiThreadError> for Errno {
             WasiThreadError::InitFailed(_) => Errno::Noexec,
             WasiThreadError::InvalidWasmContext => Errno::Noexec,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::os::task::control_plane::{ControlPlaneConfig, WasiControlPlane};
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+    use wasmer_types::ModuleHash;
+
+    #[derive(Default)]
+    struct CountingWaker(AtomicUsize);
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn new_thread() -> (WasiControlPlane, WasiThreadHandle) {
+        let plane = WasiControlPlane::new(ControlPlaneConfig {
+            max_task_count: None,
+            enable_asynchronous_threading: false,
+            enable_exponential_cpu_backoff: None,
+        });
+        let process = plane.new_process(ModuleHash::random()).unwrap();
+        let thread = process
+            .new_thread(WasiMemoryLayout::default(), ThreadStartType::MainThread)
+            .unwrap();
+        (plane, thread)
+    }
+
+    fn registered_wakers(thread: &WasiThread) -> usize {
+        thread.signals().lock().unwrap().1.len()
+    }
+
+    #[test]
+    fn finished_waits_leave_no_waker_behind() {
+        let (_plane, thread) = new_thread();
+        for _ in 0..10_000 {
+            // Every blocking call blocks on a fresh executor, hence a fresh waker.
+            let waker = Waker::from(Arc::new(CountingWaker::default()));
+            let mut subscription = thread.signal_subscription();
+            assert!(!subscription.has_signals_or_subscribe(&waker));
+            assert!(subscription.pop_signals_or_subscribe(&waker).is_none());
+            subscription.subscribe(&waker);
+            assert_eq!(registered_wakers(&thread), 1);
+        }
+        assert_eq!(registered_wakers(&thread), 0);
+    }
+
+    #[test]
+    fn a_live_subscription_is_woken_by_a_signal() {
+        let (_plane, thread) = new_thread();
+        let counter = Arc::new(CountingWaker::default());
+        let waker = Waker::from(counter.clone());
+        let mut subscription = thread.signal_subscription();
+        assert!(!subscription.has_signals_or_subscribe(&waker));
+        thread.signal(Signal::Sigusr1);
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            subscription.pop_signals_or_subscribe(&waker),
+            Some(vec![Signal::Sigusr1])
+        );
+    }
+
+    #[test]
+    fn a_wait_that_changes_executor_keeps_only_the_new_waker() {
+        let (_plane, thread) = new_thread();
+        let first = Arc::new(CountingWaker::default());
+        let second = Arc::new(CountingWaker::default());
+        let mut subscription = thread.signal_subscription();
+        subscription.subscribe(&Waker::from(first.clone()));
+        subscription.subscribe(&Waker::from(second.clone()));
+        assert_eq!(registered_wakers(&thread), 1);
+        thread.signal(Signal::Sigusr1);
+        assert_eq!(first.0.load(Ordering::SeqCst), 0);
+        assert_eq!(second.0.load(Ordering::SeqCst), 1);
     }
 }
