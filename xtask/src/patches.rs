@@ -167,8 +167,10 @@ pub fn refresh(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
+/// Today's date (UTC) as `YYYY-MM-DD`.
 fn today() -> String {
-    chrono::Local::now().format("%Y-%m-%d").to_string()
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    now[..10].to_owned()
 }
 
 #[cfg(test)]
