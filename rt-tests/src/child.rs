@@ -3,6 +3,7 @@
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// The outcome of a finished child process.
@@ -18,11 +19,26 @@ pub struct Finished {
     pub max_rss_kib: u64,
     /// Wall time from spawn to exit.
     pub wall: Duration,
+    /// When the child was reaped.
+    pub exited_at: Instant,
+    /// True if the child was killed because it outlived its time limit.
+    pub timed_out: bool,
 }
 
 /// Runs `command` to completion with piped output and returns its status, output,
 /// peak RSS and wall time.
 pub fn run(command: &mut Command) -> std::io::Result<Finished> {
+    run_limited(command, Duration::MAX, |_| {})
+}
+
+/// Like [`run`], but kills the child with `SIGKILL` once it has run for `limit`
+/// (then [`Finished::timed_out`] is set), and calls `after_spawn` with its pid as
+/// soon as it has started (to signal it, for instance).
+pub fn run_limited(
+    command: &mut Command,
+    limit: Duration,
+    after_spawn: impl FnOnce(libc::pid_t),
+) -> std::io::Result<Finished> {
     let start = Instant::now();
     let mut child = command
         .stdin(Stdio::null())
@@ -32,6 +48,17 @@ pub fn run(command: &mut Command) -> std::io::Result<Finished> {
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let pid = libc::pid_t::try_from(child.id()).expect("pid fits pid_t");
+    let (reaped_tx, reaped_rx) = mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if reaped_rx.recv_timeout(limit) == Err(mpsc::RecvTimeoutError::Timeout) {
+            // SAFETY: plain kill(2). The pid stays ours until wait4 reaps it; only a
+            // child exiting at the very moment the limit expires could race with this.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            return true;
+        }
+        false
+    });
+    after_spawn(pid);
     let mut status = 0;
     // SAFETY: all-zero bytes are a valid `rusage`.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -46,13 +73,17 @@ pub fn run(command: &mut Command) -> std::io::Result<Finished> {
             return Err(error);
         }
     }
-    let wall = start.elapsed();
+    let exited_at = Instant::now();
+    let _ = reaped_tx.send(());
+    let timed_out = watchdog.join().expect("watchdog thread");
     Ok(Finished {
         status: ExitStatus::from_raw(status),
         stdout: stdout.join().expect("stdout reader"),
         stderr: stderr.join().expect("stderr reader"),
         max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
-        wall,
+        wall: exited_at - start,
+        exited_at,
+        timed_out,
     })
 }
 

@@ -15,19 +15,22 @@ pub fn artifact_dir() -> PathBuf {
     target.join("rt-tests")
 }
 
-/// Compiles `guests/<name>.wat`, replacing each `{{KEY}}` by its value first,
-/// and writes the module to `target/rt-tests/<output>.wasm`. Returns its path.
+/// Compiles `guests/<name>.wat` and writes the module to
+/// `target/rt-tests/<output>.wasm`. Returns its path.
+///
+/// Each `{{KEY}}` is replaced by its value from `params` first; then each
+/// `{{include:NAME}}` by the text of `guests/include/NAME.wat`.
 ///
 /// # Panics
-/// If the source is missing, a placeholder is left unreplaced, or the WAT is invalid:
+/// If a source is missing, a placeholder is left unreplaced, or the WAT is invalid:
 /// guests are part of the test suite, so these are bugs in the suite.
 pub fn compile(name: &str, output: &str, params: &[(&str, &str)]) -> PathBuf {
     let source_path = source_dir().join(format!("{name}.wat"));
-    let mut source = std::fs::read_to_string(&source_path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", source_path.display()));
+    let mut source = read(&source_path);
     for (key, value) in params {
         source = source.replace(&format!("{{{{{key}}}}}"), value);
     }
+    source = expand_includes(&source);
     assert!(
         !source.contains("{{"),
         "{name}.wat has a placeholder without a value"
@@ -39,4 +42,33 @@ pub fn compile(name: &str, output: &str, params: &[(&str, &str)]) -> PathBuf {
     let path = dir.join(format!("{output}.wasm"));
     std::fs::write(&path, wasm).expect("writing the compiled guest");
     path
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// Replaces every `{{include:NAME}}` by `guests/include/NAME.wat`.
+fn expand_includes(source: &str) -> String {
+    const OPEN: &str = "{{include:";
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(start) = rest.find(OPEN) {
+        let after = &rest[start + OPEN.len()..];
+        let end = after.find("}}").expect("unterminated {{include:");
+        out.push_str(&rest[..start]);
+        out.push_str(&read(
+            &source_dir()
+                .join("include")
+                .join(format!("{}.wat", &after[..end])),
+        ));
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Encodes bytes as the body of a WAT string literal (`\xx` escapes).
+pub fn wat_bytes(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("\\{b:02x}")).collect()
 }

@@ -5,5 +5,11 @@
 //! does and prints); [`guests::compile`] turns them into Wasm at test time, so no
 //! wasm toolchain is needed.
 
+pub mod bounds;
 pub mod child;
 pub mod guests;
+pub mod native;
+pub mod poll;
+pub mod samples;
+pub mod scenario;
+pub mod wasmer;

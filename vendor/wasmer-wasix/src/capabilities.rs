@@ -98,6 +98,21 @@ pub struct CapabilityThreadingV1 {
     /// Switches to a blocking sleep implementation instead
     /// of the asynchronous runtime based implementation
     pub enable_blocking_sleep: bool,
+
+    /// Makes timed waits precise: `poll_oneoff` (all WASI versions) and
+    /// `thread_sleep` wait on the calling thread until an absolute
+    /// `CLOCK_MONOTONIC` deadline computed when the syscall starts, instead of
+    /// on a task of the async runtime (whose timer has 1 ms granularity). The
+    /// wait stays interruptible by signals and exit. `poll_oneoff` also follows
+    /// the WASI semantics for clocks: the earliest deadline wins, only expired
+    /// clock subscriptions are reported, a relative timeout of 0 does not
+    /// block, `CLOCK_REALTIME` absolute deadlines are honoured, and an
+    /// unsupported clock is reported as `EINVAL` for that subscription.
+    ///
+    /// Only on Linux, and not while deep sleep or journaling is active (both
+    /// need the async path); elsewhere the flag has no effect.
+    /// (default = false)
+    pub enable_precise_sleep: bool,
 }
 
 impl Default for CapabilityThreadingV1 {
@@ -108,6 +123,7 @@ impl Default for CapabilityThreadingV1 {
             enable_deep_sleep: false,
             enable_exponential_cpu_backoff: None,
             enable_blocking_sleep: false,
+            enable_precise_sleep: false,
         }
     }
 }
@@ -120,6 +136,7 @@ impl CapabilityThreadingV1 {
             enable_deep_sleep,
             enable_exponential_cpu_backoff,
             enable_blocking_sleep,
+            enable_precise_sleep,
         } = other;
         self.enable_asynchronous_threading |= enable_asynchronous_threading;
         self.enable_deep_sleep |= enable_deep_sleep;
@@ -128,5 +145,6 @@ impl CapabilityThreadingV1 {
         }
         self.max_threads = max_threads.or(self.max_threads);
         self.enable_blocking_sleep |= enable_blocking_sleep;
+        self.enable_precise_sleep |= enable_precise_sleep;
     }
 }

@@ -577,6 +577,41 @@ where
     block_on(work)
 }
 
+/// True if timed waits of this environment should use [`__asyncify_until`]: the
+/// `enable_precise_sleep` capability is on, and neither deep sleep nor journaling
+/// (which both need the async path to unwind or record the wait) is active.
+#[cfg(target_os = "linux")]
+pub(crate) fn precise_sleep_enabled(env: &WasiEnv) -> bool {
+    env.capabilities.threading.enable_precise_sleep && !env.enable_deep_sleep && !env.enable_journal
+}
+
+/// Blocks the calling thread on `work` until it finishes or until `deadline` has
+/// passed (then `Ok(None)`), without the async runtime's timer: the thread parks on
+/// an absolute `CLOCK_MONOTONIC` deadline (see [`crate::os::deadline`]).
+///
+/// Signals, exit and linker operations are handled exactly as in
+/// [`__asyncify_with_deep_sleep`]: a signal with a guest handler runs the handler
+/// and the wait resumes, to the same deadline; an exit signal or the thread's exit
+/// ends the wait with [`WasiError::Exit`]. `work` is polled at least once, so a
+/// deadline in the past makes this a non-blocking check.
+#[cfg(target_os = "linux")]
+pub(crate) fn __asyncify_until<T, Fut>(
+    ctx: &mut FunctionEnvMut<'_, WasiEnv>,
+    deadline: crate::os::deadline::Deadline,
+    work: Fut,
+) -> Result<Option<T>, WasiError>
+where
+    Fut: Future<Output = T> + Send + Sync + 'static,
+{
+    let mut work = Box::pin(work);
+    let poller = AsyncifyPoller {
+        signals: ctx.data().thread.signal_subscription(),
+        ctx,
+        work: &mut work,
+    };
+    crate::os::deadline::block_on_until(poller, deadline).transpose()
+}
+
 /// Asyncify takes the current thread and blocks on the async runtime associated with it
 /// thus allowed for asynchronous operations to execute. It has built in functionality
 /// to (optionally) timeout the IO, force exit the process, callback signals and pump

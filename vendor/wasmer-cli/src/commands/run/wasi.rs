@@ -176,6 +176,16 @@ pub struct Wasi {
     #[clap(long = "enable-cpu-backoff")]
     pub enable_cpu_backoff: Option<u64>,
 
+    /// Times sleeps and timed waits with the async runtime's timer (1 ms
+    /// granularity, one task per wait), as Wasmer did before precise sleep.
+    ///
+    /// By default, `poll_oneoff` and `thread_sleep` wait on the guest's own
+    /// thread for an absolute deadline taken when the call starts, which wakes
+    /// within microseconds of the deadline and follows the WASI semantics for
+    /// clock subscriptions (Linux only; elsewhere both modes are the same).
+    #[clap(long = "legacy-sleep")]
+    pub legacy_sleep: bool,
+
     /// Specifies one or more journal files that Wasmer will use to restore
     /// the state of the WASM process as it executes.
     ///
@@ -601,6 +611,7 @@ impl Wasi {
         }
         caps.threading.enable_exponential_cpu_backoff =
             self.enable_cpu_backoff.map(Duration::from_millis);
+        caps.threading.enable_precise_sleep = !self.legacy_sleep;
 
         caps
     }

@@ -68,6 +68,9 @@ pub fn poll_oneoff<M: MemorySize>(
     nsubscriptions: u32,
     nevents: WasmPtr<u32, Memory32>,
 ) -> Result<Errno, WasiError> {
+    #[cfg(target_os = "linux")]
+    let entry = crate::os::deadline::Deadline::now();
+
     WasiEnv::do_pending_operations(&mut ctx)?;
 
     let env = ctx.data();
@@ -77,6 +80,11 @@ pub fn poll_oneoff<M: MemorySize>(
         env,
         nsubscriptions as usize,
     ));
+
+    #[cfg(target_os = "linux")]
+    if syscalls::precise_sleep_enabled(env) {
+        return poll_oneoff_precise(ctx, entry, in_, out_, nsubscriptions, nevents);
+    }
     let nsubscriptions_offset = wasi_try_ok!(to_offset::<Memory32>(nsubscriptions as usize));
 
     let in_origs = wasi_try_mem_ok!(in_.slice(&memory, nsubscriptions_offset));
@@ -131,4 +139,52 @@ pub fn poll_oneoff<M: MemorySize>(
 
     // Poll and receive all the events that triggered
     syscalls::poll_oneoff_internal::<M, _>(ctx, subscriptions, process_events)
+}
+
+/// `wasi_unstable.poll_oneoff` on absolute deadlines (see
+/// `syscalls::wasi::poll_oneoff`); events keep their real type.
+#[cfg(target_os = "linux")]
+fn poll_oneoff_precise(
+    ctx: FunctionEnvMut<WasiEnv>,
+    entry: crate::os::deadline::Deadline,
+    in_: WasmPtr<Snapshot0Subscription, Memory32>,
+    out_: WasmPtr<Snapshot0Event, Memory32>,
+    nsubscriptions: u32,
+    nevents: WasmPtr<u32, Memory32>,
+) -> Result<Errno, WasiError> {
+    let env = ctx.data();
+    let memory = unsafe { env.memory_view(&ctx) };
+    if out_.offset() % 8 != 0 || nevents.offset() % 4 != 0 {
+        return Ok(Errno::Inval);
+    }
+    let subs = wasi_try_ok!(syscalls::read_subscriptions(
+        &memory,
+        in_.offset().into(),
+        nsubscriptions as usize,
+        syscalls::SubscriptionLayout::Snapshot0
+    ));
+    wasi_try_mem_ok!(nevents.write(&memory, 0));
+
+    syscalls::poll_oneoff_until(ctx, entry, &subs, |ctx, events| {
+        let env = ctx.data();
+        let memory = unsafe { env.memory_view(ctx) };
+        let out = wasi_try_mem!(out_.slice(&memory, nsubscriptions));
+        for (n, event) in events.iter().enumerate() {
+            let fd_readwrite = match event.type_ {
+                Eventtype::FdRead | Eventtype::FdWrite => unsafe { event.u.fd_readwrite },
+                _ => EventFdReadwrite {
+                    nbytes: 0,
+                    flags: Eventrwflags::empty(),
+                },
+            };
+            wasi_try_mem!(out.index(n as u64).write(Snapshot0Event {
+                userdata: event.userdata,
+                error: event.error,
+                type_: event.type_,
+                fd_readwrite,
+            }));
+        }
+        wasi_try_mem!(nevents.write(&memory, events.len() as u32));
+        Errno::Success
+    })
 }

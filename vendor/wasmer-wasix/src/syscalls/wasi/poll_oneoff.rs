@@ -8,6 +8,11 @@ use crate::{
     syscalls::*,
 };
 
+#[cfg(target_os = "linux")]
+mod precise;
+#[cfg(target_os = "linux")]
+pub(crate) use precise::{PollSub, SubscriptionLayout, poll_oneoff_until, read_subscriptions};
+
 pub(crate) fn validate_poll_subscriptions_count(
     env: &WasiEnv,
     nsubscriptions: usize,
@@ -78,6 +83,10 @@ pub fn poll_oneoff<M: MemorySize + 'static>(
     nsubscriptions: M::Offset,
     nevents: WasmPtr<M::Offset, M>,
 ) -> Result<Errno, WasiError> {
+    // Relative timeouts count from here, before any of the syscall's own work.
+    #[cfg(target_os = "linux")]
+    let entry = crate::os::deadline::Deadline::now();
+
     WasiEnv::do_pending_operations(&mut ctx)?;
 
     let Ok::<usize, _>(nsubscriptions_usize) = nsubscriptions.try_into() else {
@@ -91,6 +100,11 @@ pub fn poll_oneoff<M: MemorySize + 'static>(
     ctx = wasi_try_ok!(maybe_backoff::<M>(ctx)?);
     ctx = wasi_try_ok!(maybe_snapshot::<M>(ctx)?);
     ctx.data_mut().poll_seed += 1;
+
+    #[cfg(target_os = "linux")]
+    if precise_sleep_enabled(ctx.data()) {
+        return precise::poll_oneoff_precise::<M>(ctx, entry, in_, out_, nsubscriptions, nevents);
+    }
 
     let mut env = ctx.data();
     let mut memory = unsafe { env.memory_view(&ctx) };

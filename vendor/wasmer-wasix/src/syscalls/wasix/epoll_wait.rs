@@ -22,6 +22,10 @@ pub fn epoll_wait<M: MemorySize + 'static>(
     timeout: Timestamp,
     ret_nevents: WasmPtr<M::Offset, M>,
 ) -> Result<Errno, WasiError> {
+    // The timeout counts from here, before any of the syscall's own work.
+    #[cfg(target_os = "linux")]
+    let entry = crate::os::deadline::Deadline::now();
+
     WasiEnv::do_pending_operations(&mut ctx)?;
     if maxevents <= 0 {
         return Ok(Errno::Inval);
@@ -63,9 +67,23 @@ pub fn epoll_wait<M: MemorySize + 'static>(
         }
     };
 
+    // With precise sleep the timeout is a deadline that the calling thread waits
+    // for itself (see `__asyncify_until`); a timeout of 0 polls once without
+    // blocking or hopping threads.
+    #[cfg(target_os = "linux")]
+    let deadline = precise_sleep_enabled(ctx.data()).then(|| {
+        if timeout == TIMEOUT_FOREVER {
+            crate::os::deadline::Deadline::NEVER
+        } else {
+            entry.after(timeout)
+        }
+    });
+    #[cfg(not(target_os = "linux"))]
+    let deadline: Option<()> = None;
+
     // Build the trigger using the timeout
     let trigger = {
-        let timeout = if timeout == TIMEOUT_FOREVER {
+        let timeout = if timeout == TIMEOUT_FOREVER || deadline.is_some() {
             None
         } else {
             Some(ctx.data().tasks().sleep_now(Duration::from_nanos(timeout)))
@@ -140,6 +158,12 @@ pub fn epoll_wait<M: MemorySize + 'static>(
     if let Some(events) =
         unsafe { handle_rewind::<M, Result<Vec<(EpollFd, EpollType)>, Errno>>(&mut ctx) }
     {
+        return Ok(process_events(&ctx, events));
+    }
+
+    #[cfg(target_os = "linux")]
+    if let Some(deadline) = deadline {
+        let events = __asyncify_until(&mut ctx, deadline, trigger)?.unwrap_or(Err(Errno::Timedout));
         return Ok(process_events(&ctx, events));
     }
 

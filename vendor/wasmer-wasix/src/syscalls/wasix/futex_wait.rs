@@ -78,9 +78,21 @@ pub fn futex_wait<M: MemorySize + 'static>(
     timeout: WasmPtr<OptionTimestamp, M>,
     ret_woken: WasmPtr<Bool, M>,
 ) -> Result<Errno, WasiError> {
+    // A timeout counts from here, before any of the syscall's own work.
+    #[cfg(target_os = "linux")]
+    let entry = crate::os::deadline::Deadline::now();
+
     WasiEnv::do_pending_operations(&mut ctx)?;
 
-    futex_wait_internal(ctx, futex_ptr, expected, timeout, ret_woken)
+    futex_wait_internal(
+        ctx,
+        futex_ptr,
+        expected,
+        timeout,
+        ret_woken,
+        #[cfg(target_os = "linux")]
+        entry,
+    )
 }
 
 pub(super) fn futex_wait_internal<M: MemorySize + 'static>(
@@ -89,6 +101,7 @@ pub(super) fn futex_wait_internal<M: MemorySize + 'static>(
     expected: u32,
     timeout: WasmPtr<OptionTimestamp, M>,
     ret_woken: WasmPtr<Bool, M>,
+    #[cfg(target_os = "linux")] entry: crate::os::deadline::Deadline,
 ) -> Result<Errno, WasiError> {
     ctx = wasi_try_ok!(maybe_backoff::<M>(ctx)?);
     ctx = wasi_try_ok!(maybe_snapshot::<M>(ctx)?);
@@ -115,6 +128,17 @@ pub(super) fn futex_wait_internal<M: MemorySize + 'static>(
     };
     Span::current().record("timeout", format!("{timeout:?}"));
 
+    // With precise sleep the timeout is a deadline that the calling thread waits
+    // for itself (see `__asyncify_until`), instead of a task on the async runtime.
+    #[cfg(target_os = "linux")]
+    let deadline = precise_sleep_enabled(env).then(|| {
+        timeout.map_or(crate::os::deadline::Deadline::NEVER, |timeout| {
+            entry.after(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX))
+        })
+    });
+    #[cfg(not(target_os = "linux"))]
+    let deadline: Option<()> = None;
+
     let state = env.state.clone();
     let futex_idx: u64 = futex_ptr.offset().into();
     Span::current().record("futex_idx", futex_idx);
@@ -130,7 +154,9 @@ pub(super) fn futex_wait_internal<M: MemorySize + 'static>(
         let poller_idx = guard.poller_seed;
 
         // Create the timeout if one exists
-        let timeout = timeout.map(|timeout| env.tasks().sleep_now(timeout));
+        let timeout = timeout
+            .filter(|_| deadline.is_none())
+            .map(|timeout| env.tasks().sleep_now(timeout));
 
         // We insert the futex before we check the condition variable to avoid
         // certain race conditions
@@ -159,6 +185,16 @@ pub(super) fn futex_wait_internal<M: MemorySize + 'static>(
     // We clear the woken flag (so if the poller fails to trigger
     // then the value is not set) - the poller will set it to true
     wasi_try_mem_ok!(ret_woken.write(&memory, Bool::False));
+
+    #[cfg(target_os = "linux")]
+    if let Some(deadline) = deadline {
+        tracing::trace!("wait on {futex_idx} until {deadline:?}");
+        let woken = __asyncify_until(&mut ctx, deadline, poller)?.unwrap_or(false);
+        let env = ctx.data();
+        let memory = unsafe { env.memory_view(&ctx) };
+        wasi_try_mem_ok!(ret_woken.write(&memory, if woken { Bool::True } else { Bool::False }));
+        return Ok(Errno::Success);
+    }
 
     // We use asyncify on the poller and potentially go into deep sleep
     tracing::trace!("wait on {futex_idx}");

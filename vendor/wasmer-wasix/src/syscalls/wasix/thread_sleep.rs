@@ -14,9 +14,30 @@ pub fn thread_sleep<M: MemorySize + 'static>(
     mut ctx: FunctionEnvMut<'_, WasiEnv>,
     duration: Timestamp,
 ) -> Result<Errno, WasiError> {
+    // The deadline counts from the syscall's entry, not from when the wait starts.
+    #[cfg(target_os = "linux")]
+    let deadline = crate::os::deadline::Deadline::now().after(duration);
+
     WasiEnv::do_pending_operations(&mut ctx)?;
 
+    #[cfg(target_os = "linux")]
+    if duration > 0 && precise_sleep_enabled(ctx.data()) {
+        return thread_sleep_until::<M>(ctx, deadline);
+    }
+
     thread_sleep_internal::<M>(ctx, duration)
+}
+
+/// Sleeps on the calling thread until `deadline`; signals and exit still interrupt
+/// the sleep (see [`__asyncify_until`]).
+#[cfg(target_os = "linux")]
+fn thread_sleep_until<M: MemorySize + 'static>(
+    mut ctx: FunctionEnvMut<'_, WasiEnv>,
+    deadline: crate::os::deadline::Deadline,
+) -> Result<Errno, WasiError> {
+    ctx = wasi_try_ok!(maybe_backoff::<M>(ctx)?);
+    __asyncify_until(&mut ctx, deadline, std::future::pending::<()>())?;
+    Ok(Errno::Success)
 }
 
 pub(crate) fn thread_sleep_internal<M: MemorySize + 'static>(

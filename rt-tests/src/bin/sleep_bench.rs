@@ -1,0 +1,164 @@
+//! Sleep-precision benchmark: native `clock_nanosleep` loops, the patched sleep path
+//! and the legacy (upstream) path, side by side and interleaved in one run.
+//!
+//! ```text
+//! cargo run --release --locked -p rt-tests --bin sleep-bench -- [--trials 3] [--json out.json]
+//! ```
+//!
+//! For each scenario it prints min/p50/p90/p99/max overshoot (median over trials of
+//! each quantile), the drift of the whole loop behind its ideal schedule, and the
+//! ratios patched/native and legacy/patched of p50 and p99.
+
+use clap::Parser;
+use rt_tests::samples::Summary;
+use rt_tests::scenario::{Pattern, Runner, Scenario};
+use rt_tests::wasmer::default_binary;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(about = "Sleep overshoot: native vs patched vs legacy, interleaved")]
+struct Args {
+    /// Trials per scenario and runner.
+    #[arg(long, default_value_t = 3)]
+    trials: usize,
+    /// Sleeps per loop in the 1 ms scenarios.
+    #[arg(long, default_value_t = 2000)]
+    count: usize,
+    /// Skip the 10 × 1 s loop (saves ~35 s per trial).
+    #[arg(long)]
+    no_long: bool,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// The patched `wasmer` binary (default: next to this executable).
+    #[arg(long)]
+    wasmer: Option<PathBuf>,
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    scenario: String,
+    runner: &'static str,
+    trials: usize,
+    min_ns: i64,
+    p50_ns: i64,
+    p90_ns: i64,
+    p99_ns: i64,
+    max_ns: i64,
+    drift_ns: i64,
+}
+
+fn main() {
+    let args = Args::parse();
+    if args.trials == 0 || args.count == 0 {
+        eprintln!("sleep-bench: --trials and --count must be at least 1");
+        std::process::exit(2);
+    }
+    let binary = args.wasmer.clone().unwrap_or_else(default_binary);
+    if !binary.is_file() {
+        eprintln!(
+            "sleep-bench: no wasmer binary at {} (build it first or pass --wasmer)",
+            binary.display()
+        );
+        std::process::exit(2);
+    }
+    let ms = Duration::from_millis(1);
+    let mut scenarios = vec![
+        Scenario::new(Pattern::Periodic, args.count, ms),
+        Scenario::new(Pattern::Relative, args.count, ms),
+    ];
+    if !args.no_long {
+        scenarios.push(Scenario::new(Pattern::Relative, 10, Duration::from_secs(1)));
+    }
+
+    let mut rows = Vec::new();
+    for scenario in &scenarios {
+        let label = format!(
+            "{} {} x {:?}",
+            scenario.pattern.name(),
+            scenario.count,
+            scenario.period
+        );
+        eprintln!("running {label} ...");
+        let mut results: Vec<(Runner, Vec<Summary>, Vec<i64>)> = Runner::ALL
+            .iter()
+            .map(|r| (*r, Vec::new(), Vec::new()))
+            .collect();
+        for trial in 0..args.trials {
+            // Rotate the order every trial so no runner always goes first.
+            for k in 0..results.len() {
+                let slot = (k + trial) % results.len();
+                let runner = results[slot].0;
+                let run = scenario.run(runner, &binary).unwrap_or_else(|e| {
+                    eprintln!("sleep-bench: {} failed: {e}", runner.name());
+                    std::process::exit(1);
+                });
+                results[slot].1.push(run.summary());
+                results[slot].2.push(run.drift(scenario.period_ns()));
+            }
+        }
+        for (runner, summaries, drifts) in &results {
+            let s = Summary::median_of(summaries);
+            rows.push(Row {
+                scenario: label.clone(),
+                runner: runner.name(),
+                trials: summaries.len(),
+                min_ns: s.min,
+                p50_ns: s.p50,
+                p90_ns: s.p90,
+                p99_ns: s.p99,
+                max_ns: s.max,
+                drift_ns: Summary::of(drifts).p50,
+            });
+        }
+    }
+
+    print_table(&rows);
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&rows).expect("serializing rows");
+        if let Err(e) = std::fs::write(path, json) {
+            eprintln!("sleep-bench: writing {}: {e}", path.display());
+            std::process::exit(1);
+        }
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    let us = |ns: i64| ns as f64 / 1e3;
+    println!(
+        "{:<28} {:<8} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11}",
+        "scenario (overshoot, us)", "runner", "min", "p50", "p90", "p99", "max", "drift"
+    );
+    for row in rows {
+        println!(
+            "{:<28} {:<8} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>10.1} {:>11.1}",
+            row.scenario,
+            row.runner,
+            us(row.min_ns),
+            us(row.p50_ns),
+            us(row.p90_ns),
+            us(row.p99_ns),
+            us(row.max_ns),
+            us(row.drift_ns)
+        );
+    }
+    println!();
+    println!("ratios (median of {} trials per runner):", rows[0].trials);
+    for group in rows.chunks(3) {
+        let find = |name: &str| group.iter().find(|r| r.runner == name);
+        if let (Some(n), Some(p), Some(l)) = (find("native"), find("patched"), find("legacy")) {
+            let ratio = |a: i64, b: i64| a as f64 / b.max(1) as f64;
+            println!(
+                "{:<28} patched/native p50 {:.2} p99 {:.2}   legacy/patched p50 {:.1} p99 {:.1}   p50 patched-native {:+.1} us",
+                n.scenario,
+                ratio(p.p50_ns, n.p50_ns),
+                ratio(p.p99_ns, n.p99_ns),
+                ratio(l.p50_ns, p.p50_ns),
+                ratio(l.p99_ns, p.p99_ns),
+                us(p.p50_ns - n.p50_ns)
+            );
+        }
+    }
+}

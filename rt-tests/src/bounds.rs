@@ -1,0 +1,41 @@
+//! The timing bounds in `ci/jitter-bounds.toml`.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The bounds file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bounds {
+    /// Bounds of the sleep-loop tests.
+    pub sleep: SleepBounds,
+}
+
+/// Loop shape and quantile bounds for the sleep-loop tests.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SleepBounds {
+    /// Sleeps per loop.
+    pub count: usize,
+    /// Period of each sleep, in µs.
+    pub period_us: u64,
+    /// Trials per path; the bounds apply to the median over trials.
+    pub trials: usize,
+    /// Allowed p50 overshoot above native p50, in µs.
+    pub p50_over_native_us: i64,
+    /// Allowed p90 overshoot above native p90, in µs.
+    pub p90_over_native_us: i64,
+}
+
+/// Where the bounds file lives.
+pub fn path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../ci/jitter-bounds.toml")
+}
+
+/// Reads and parses the bounds file.
+pub fn load() -> Result<Bounds, String> {
+    let path = path();
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}

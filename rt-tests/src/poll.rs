@@ -1,0 +1,197 @@
+//! Single `poll_oneoff` calls with chosen subscriptions, through `guests/poll_once.wat`.
+
+use crate::guests;
+use crate::wasmer::{self, SleepPath};
+use std::path::Path;
+use std::time::Duration;
+
+/// WASI clock ids.
+pub mod clock {
+    /// `CLOCK_REALTIME`.
+    pub const REALTIME: u32 = 0;
+    /// `CLOCK_MONOTONIC`.
+    pub const MONOTONIC: u32 = 1;
+    /// `CLOCK_PROCESS_CPUTIME_ID`.
+    pub const PROCESS_CPUTIME: u32 = 2;
+}
+
+/// WASI errno values the tests look for.
+pub mod errno {
+    /// Success.
+    pub const SUCCESS: u16 = 0;
+    /// `EINVAL`.
+    pub const INVAL: u16 = 28;
+}
+
+/// Event type of a clock event.
+pub const EVENTTYPE_CLOCK: u8 = 0;
+
+/// One subscription, in the preview1 layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sub {
+    /// A clock. For `abstime` on Realtime or Monotonic, `timeout` is added to the
+    /// clock's reading just before the call (wrapping), so it means "now + timeout".
+    Clock {
+        /// Reported back in the event.
+        userdata: u64,
+        /// Clock id (see [`clock`]).
+        clock_id: u32,
+        /// Relative timeout, or offset from now for `abstime`.
+        timeout: u64,
+        /// `SUBSCRIPTION_CLOCK_ABSTIME`.
+        abstime: bool,
+    },
+    /// Readiness of `fd` for reading.
+    FdRead {
+        /// Reported back in the event.
+        userdata: u64,
+        /// File descriptor.
+        fd: u32,
+    },
+    /// 48 arbitrary bytes.
+    Raw([u8; 48]),
+}
+
+impl Sub {
+    /// A relative clock subscription.
+    pub fn relative(userdata: u64, clock_id: u32, timeout: Duration) -> Self {
+        Sub::Clock {
+            userdata,
+            clock_id,
+            timeout: timeout.as_nanos() as u64,
+            abstime: false,
+        }
+    }
+
+    /// An absolute deadline `offset_ns` from now on `clock_id` (may be negative).
+    pub fn absolute(userdata: u64, clock_id: u32, offset_ns: i64) -> Self {
+        Sub::Clock {
+            userdata,
+            clock_id,
+            timeout: offset_ns as u64,
+            abstime: true,
+        }
+    }
+
+    /// The subscription's 48 bytes.
+    pub fn encode(&self) -> [u8; 48] {
+        let mut b = [0u8; 48];
+        match *self {
+            Sub::Clock {
+                userdata,
+                clock_id,
+                timeout,
+                abstime,
+            } => {
+                b[0..8].copy_from_slice(&userdata.to_le_bytes());
+                b[16..20].copy_from_slice(&clock_id.to_le_bytes());
+                b[24..32].copy_from_slice(&timeout.to_le_bytes());
+                b[40] = u8::from(abstime);
+            }
+            Sub::FdRead { userdata, fd } => {
+                b[0..8].copy_from_slice(&userdata.to_le_bytes());
+                b[8] = 1;
+                b[16..20].copy_from_slice(&fd.to_le_bytes());
+            }
+            Sub::Raw(bytes) => b = bytes,
+        }
+        b
+    }
+}
+
+/// One reported event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    /// The subscription's userdata.
+    pub userdata: u64,
+    /// Errno for this subscription.
+    pub errno: u16,
+    /// Event type (0 clock, 1 fd_read, 2 fd_write).
+    pub type_: u8,
+}
+
+/// What one `poll_oneoff` call did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PollOutcome {
+    /// The call returned.
+    Returned {
+        /// The call's errno.
+        errno: u16,
+        /// `nevents` as written by the host.
+        nevents: u32,
+        /// Time the call took, measured by the guest.
+        elapsed: Duration,
+        /// The events, as many as `nevents` says (at most one per subscription).
+        events: Vec<Event>,
+    },
+    /// The guest did not finish in time and was killed: the call hung.
+    Hung,
+    /// The guest failed some other way.
+    Failed(String),
+}
+
+/// Runs one `poll_oneoff(subs)` on `path`; a call still blocked after `limit` is
+/// [`PollOutcome::Hung`].
+pub fn poll_once(binary: &Path, path: SleepPath, subs: &[Sub], limit: Duration) -> PollOutcome {
+    let bytes: Vec<u8> = subs.iter().flat_map(|s| s.encode()).collect();
+    let name = format!(
+        "poll_once_{:016x}",
+        bytes
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b))
+                .wrapping_mul(0x0100_0000_01b3))
+    );
+    let guest = guests::compile(
+        "poll_once",
+        &name,
+        &[
+            ("SUBS", &guests::wat_bytes(&bytes)),
+            ("NSUBS", &subs.len().to_string()),
+        ],
+    );
+    let run = wasmer::run(binary, path, &guest, limit);
+    if run.timed_out {
+        return PollOutcome::Hung;
+    }
+    if !run.status.success() {
+        return PollOutcome::Failed(format!("{:?}: {}", run.status, run.stderr));
+    }
+    parse(&run.stdout).unwrap_or_else(PollOutcome::Failed)
+}
+
+fn parse(output: &str) -> Result<PollOutcome, String> {
+    let mut lines = output.lines();
+    let mut field = |name: &str| -> Result<u64, String> {
+        let line = lines.next().ok_or(format!("no `{name}` line"))?;
+        line.strip_prefix(name)
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or(format!("expected `{name} <n>`, got {line:?}"))
+    };
+    let errno = field("errno")? as u16;
+    let nevents = field("nevents")? as u32;
+    let elapsed = Duration::from_nanos(field("elapsed")?);
+    let events = lines
+        .map(|line| {
+            let parts: Vec<u64> = line
+                .strip_prefix("event ")
+                .ok_or(format!("unexpected line {line:?}"))?
+                .split(' ')
+                .map(|p| p.parse().map_err(|e| format!("{line:?}: {e}")))
+                .collect::<Result<_, _>>()?;
+            match parts[..] {
+                [userdata, errno, type_] => Ok(Event {
+                    userdata,
+                    errno: errno as u16,
+                    type_: type_ as u8,
+                }),
+                _ => Err(format!("unexpected line {line:?}")),
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(PollOutcome::Returned {
+        errno,
+        nevents,
+        elapsed,
+        events,
+    })
+}

@@ -1,0 +1,124 @@
+//! The sleep-loop scenarios shared by the timing tests and the benchmark: one loop
+//! shape, run natively and through the binary on either sleep path.
+
+use crate::guests;
+use crate::native;
+use crate::samples::LoopRun;
+use crate::wasmer::{self, SleepPath};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How the loop waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pattern {
+    /// Periodic absolute Monotonic deadlines (cyclictest).
+    Periodic,
+    /// Relative sleeps from `poll_oneoff` (Rust std's `thread::sleep`).
+    Relative,
+    /// Relative sleeps from WASIX `thread_sleep`.
+    ThreadSleep,
+    /// Timeouts of WASIX `futex_wait` on a word nobody changes.
+    FutexTimeout,
+    /// Timeouts of WASIX `epoll_wait` on an empty epoll set.
+    EpollTimeout,
+}
+
+impl Pattern {
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pattern::Periodic => "periodic-abs",
+            Pattern::Relative => "relative",
+            Pattern::ThreadSleep => "thread_sleep",
+            Pattern::FutexTimeout => "futex_wait",
+            Pattern::EpollTimeout => "epoll_wait",
+        }
+    }
+}
+
+/// Who runs the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Runner {
+    /// The test process itself, with `clock_nanosleep`.
+    Native,
+    /// A guest under the patched binary, on one of its sleep paths.
+    Guest(SleepPath),
+}
+
+impl Runner {
+    /// Native, patched, legacy.
+    pub const ALL: [Runner; 3] = [
+        Runner::Native,
+        Runner::Guest(SleepPath::Precise),
+        Runner::Guest(SleepPath::Legacy),
+    ];
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Runner::Native => "native",
+            Runner::Guest(path) => path.name(),
+        }
+    }
+}
+
+/// One loop shape with its compiled guest.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// How the loop waits.
+    pub pattern: Pattern,
+    /// Number of sleeps.
+    pub count: usize,
+    /// Length of each sleep.
+    pub period: Duration,
+    guest: PathBuf,
+}
+
+impl Scenario {
+    /// Compiles the guest for `count` sleeps of `period` waited for as `pattern`.
+    pub fn new(pattern: Pattern, count: usize, period: Duration) -> Self {
+        let pages = 1 + (count * 8).div_ceil(65536);
+        let (absolute, sleep) = match pattern {
+            Pattern::Periodic => ("1", "poll"),
+            Pattern::Relative => ("0", "poll"),
+            Pattern::ThreadSleep => ("0", "thread_sleep"),
+            Pattern::FutexTimeout => ("0", "futex"),
+            Pattern::EpollTimeout => ("0", "epoll"),
+        };
+        let period_ns = period.as_nanos().to_string();
+        let guest = guests::compile(
+            "sleep_loop",
+            &format!("sleep_loop_{}_{count}x{period_ns}", pattern.name()),
+            &[
+                ("COUNT", &count.to_string()),
+                ("PERIOD_NS", &period_ns),
+                ("ABSOLUTE", absolute),
+                ("SLEEP", sleep),
+                ("PAGES", &pages.to_string()),
+            ],
+        );
+        Scenario {
+            pattern,
+            count,
+            period,
+            guest,
+        }
+    }
+
+    /// Runs the loop once with `runner`; `binary` is the patched `wasmer`.
+    pub fn run(&self, runner: Runner, binary: &Path) -> Result<LoopRun, String> {
+        match runner {
+            Runner::Native => Ok(native::sleep_loop(
+                self.count,
+                self.period,
+                self.pattern == Pattern::Periodic,
+            )),
+            Runner::Guest(path) => wasmer::run_loop(binary, path, &self.guest),
+        }
+    }
+
+    /// The period in ns.
+    pub fn period_ns(&self) -> i64 {
+        i64::try_from(self.period.as_nanos()).expect("period fits i64")
+    }
+}

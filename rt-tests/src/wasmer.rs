@@ -1,0 +1,69 @@
+//! Running guests through the patched `wasmer` binary, on either sleep path.
+
+use crate::child::{self, Finished};
+use crate::samples::LoopRun;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// Which implementation of timed waits the binary uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SleepPath {
+    /// The default of the patched CLI: absolute deadlines on the guest's thread.
+    Precise,
+    /// `--legacy-sleep`: upstream's async-runtime timer.
+    Legacy,
+}
+
+impl SleepPath {
+    /// Both paths, patched first.
+    pub const ALL: [SleepPath; 2] = [SleepPath::Precise, SleepPath::Legacy];
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            SleepPath::Precise => "patched",
+            SleepPath::Legacy => "legacy",
+        }
+    }
+}
+
+/// The patched binary next to the running executable (tests and the benchmark live
+/// in the same target directory as `wasmer`), unless `WASMER_RT_BIN` names another.
+pub fn default_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("WASMER_RT_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("current executable");
+    let mut dir = exe.parent().expect("executable directory").to_path_buf();
+    // Integration tests run from target/<profile>/deps.
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir.join("wasmer")
+}
+
+/// `wasmer run [--legacy-sleep] <guest>`.
+pub fn command(binary: &Path, path: SleepPath, guest: &Path) -> Command {
+    let mut command = Command::new(binary);
+    command.arg("run");
+    if path == SleepPath::Legacy {
+        command.arg("--legacy-sleep");
+    }
+    command.arg(guest);
+    command
+}
+
+/// Runs `guest` to completion (killed after `limit`).
+pub fn run(binary: &Path, path: SleepPath, guest: &Path, limit: Duration) -> Finished {
+    child::run_limited(&mut command(binary, path, guest), limit, |_| {}).expect("spawning wasmer")
+}
+
+/// Runs a loop guest and parses its samples.
+pub fn run_loop(binary: &Path, path: SleepPath, guest: &Path) -> Result<LoopRun, String> {
+    let run = run(binary, path, guest, Duration::from_secs(600));
+    if !run.status.success() {
+        return Err(format!("{:?}: {}", run.status, run.stderr));
+    }
+    LoopRun::parse(&run.stdout)
+}

@@ -1,0 +1,379 @@
+//! `poll_oneoff` on absolute deadlines, for the `enable_precise_sleep` capability.
+//!
+//! Every clock subscription becomes an absolute `CLOCK_MONOTONIC` deadline computed
+//! from the time the syscall started, and the calling thread waits for the earliest
+//! one (and any file descriptors) with [`__asyncify_until`]. The semantics follow the
+//! WASI specification, unlike the async path:
+//!
+//! * the earliest deadline ends the wait, whatever the order of the subscriptions;
+//! * only the clock subscriptions whose deadline has passed are reported;
+//! * a relative timeout of 0 fires at once (the async path treats 0 as "forever",
+//!   which wasix-libc works around, so this is opt-in);
+//! * absolute deadlines are read on the subscription's own clock (`Realtime` or
+//!   `Monotonic`), including the offset the guest set with `clock_time_set`;
+//! * a clock that cannot be waited on (CPU-time clocks, unknown ids) is reported as
+//!   an event with `EINVAL` for that subscription, and an unknown event type fails
+//!   the call with `EINVAL`;
+//! * subscriptions are decoded from their bytes, so invalid enum values in guest
+//!   memory never become invalid Rust enums.
+
+use wasmer_wasix_types::wasi::{SubscriptionFsReadwrite, SubscriptionUnion};
+
+use super::*;
+use crate::os::deadline::{Deadline, clock_nanos};
+
+/// How subscriptions are laid out in guest memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SubscriptionLayout {
+    /// `wasi_snapshot_preview1` and WASIX: 48 bytes, the clock id at offset 16.
+    Preview1,
+    /// `wasi_unstable`: 56 bytes, a clock `identifier` before the clock id.
+    Snapshot0,
+}
+
+impl SubscriptionLayout {
+    const fn size(self) -> usize {
+        match self {
+            SubscriptionLayout::Preview1 => 48,
+            SubscriptionLayout::Snapshot0 => 56,
+        }
+    }
+
+    /// Offsets of the clock id, the timeout and the flags.
+    const fn clock_fields(self) -> (usize, usize, usize) {
+        match self {
+            SubscriptionLayout::Preview1 => (16, 24, 40),
+            SubscriptionLayout::Snapshot0 => (24, 32, 48),
+        }
+    }
+}
+
+/// A subscription, decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PollSub {
+    Clock {
+        userdata: u64,
+        clock_id: u32,
+        timeout: u64,
+        abstime: bool,
+    },
+    Fd {
+        userdata: u64,
+        fd: WasiFd,
+        write: bool,
+    },
+}
+
+fn le_u64(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap())
+}
+
+fn le_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
+}
+
+fn le_u16(bytes: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes(bytes[at..at + 2].try_into().unwrap())
+}
+
+/// Decodes one subscription; an unknown event type is `EINVAL`.
+pub(crate) fn decode_subscription(
+    bytes: &[u8],
+    layout: SubscriptionLayout,
+) -> Result<PollSub, Errno> {
+    debug_assert_eq!(bytes.len(), layout.size());
+    let userdata = le_u64(bytes, 0);
+    match bytes[8] {
+        0 => {
+            let (id, timeout, flags) = layout.clock_fields();
+            Ok(PollSub::Clock {
+                userdata,
+                clock_id: le_u32(bytes, id),
+                timeout: le_u64(bytes, timeout),
+                abstime: le_u16(bytes, flags) & Subclockflags::SUBSCRIPTION_CLOCK_ABSTIME.bits()
+                    != 0,
+            })
+        }
+        tag @ (1 | 2) => Ok(PollSub::Fd {
+            userdata,
+            fd: le_u32(bytes, 16),
+            write: tag == 2,
+        }),
+        _ => Err(Errno::Inval),
+    }
+}
+
+/// Reads `count` subscriptions at guest address `ptr`. A pointer that is not
+/// 8-byte aligned is `EINVAL`; one out of bounds is `EFAULT`-like (`Memviolation`).
+pub(crate) fn read_subscriptions(
+    memory: &MemoryView,
+    ptr: u64,
+    count: usize,
+    layout: SubscriptionLayout,
+) -> Result<Vec<PollSub>, Errno> {
+    if ptr % 8 != 0 {
+        return Err(Errno::Inval);
+    }
+    let size = layout.size();
+    let mut subs = Vec::new();
+    subs.try_reserve_exact(count).map_err(|_| Errno::Nomem)?;
+    let mut buf = [0u8; 56];
+    for n in 0..count {
+        let at = (n as u64)
+            .checked_mul(size as u64)
+            .and_then(|off| off.checked_add(ptr))
+            .ok_or(Errno::Overflow)?;
+        memory
+            .read(at, &mut buf[..size])
+            .map_err(crate::mem_error_to_wasi)?;
+        subs.push(decode_subscription(&buf[..size], layout)?);
+    }
+    Ok(subs)
+}
+
+/// A clock event for `userdata`.
+pub(crate) fn clock_event(userdata: u64, error: Errno) -> Event {
+    Event {
+        userdata,
+        error,
+        type_: Eventtype::Clock,
+        u: EventUnion { clock: 0 },
+    }
+}
+
+/// The deadline of a clock subscription, or the errno to report for it.
+///
+/// Relative timeouts count from `entry` on the monotonic clock (POSIX measures a
+/// relative `CLOCK_REALTIME` sleep in elapsed time too). Absolute timeouts are read
+/// on the subscription's clock after removing the guest's `clock_time_set` offset.
+pub(crate) fn clock_deadline(
+    env: &WasiEnv,
+    entry: Deadline,
+    clock_id: u32,
+    timeout: u64,
+    abstime: bool,
+) -> Result<Deadline, Errno> {
+    let clock = match clock_id {
+        0 => Snapshot0Clockid::Realtime,
+        1 => Snapshot0Clockid::Monotonic,
+        // CPU-time clocks cannot be slept on; anything else is not a clock.
+        _ => return Err(Errno::Inval),
+    };
+    if !abstime {
+        return Ok(entry.after(timeout));
+    }
+    let offset = env
+        .state
+        .clock_offset
+        .lock()
+        .unwrap()
+        .get(&clock)
+        .copied()
+        .unwrap_or(0);
+    // The guest reads host time + offset.
+    let target = (i128::from(timeout) - i128::from(offset)).clamp(0, i128::from(u64::MAX)) as u64;
+    Ok(match clock {
+        Snapshot0Clockid::Monotonic => Deadline::from_nanos(target),
+        _ => {
+            let realtime_now = clock_nanos(libc::CLOCK_REALTIME);
+            Deadline::from_clock_time(target, realtime_now, Deadline::now())
+        }
+    })
+}
+
+/// Waits for `subs` and writes the events with `write_events`.
+///
+/// `entry` is the time the syscall started.
+pub(crate) fn poll_oneoff_until<'a, W>(
+    mut ctx: FunctionEnvMut<'a, WasiEnv>,
+    entry: Deadline,
+    subs: &[PollSub],
+    write_events: W,
+) -> Result<Errno, WasiError>
+where
+    W: FnOnce(&FunctionEnvMut<'a, WasiEnv>, &[Event]) -> Errno,
+{
+    let env = ctx.data();
+    let mut events = Vec::with_capacity(subs.len());
+    let mut clocks = Vec::with_capacity(subs.len());
+    let mut fd_guards = Vec::new();
+    let mut earliest = Deadline::NEVER;
+    for sub in subs {
+        match *sub {
+            PollSub::Clock {
+                userdata,
+                clock_id,
+                timeout,
+                abstime,
+            } => match clock_deadline(env, entry, clock_id, timeout, abstime) {
+                Ok(deadline) => {
+                    earliest = earliest.min(deadline);
+                    clocks.push((userdata, deadline));
+                }
+                Err(errno) => events.push(clock_event(userdata, errno)),
+            },
+            PollSub::Fd {
+                userdata,
+                fd,
+                write,
+            } => {
+                let (type_, peb) = if write {
+                    (Eventtype::FdWrite, PollEvent::PollOut as PollEventSet)
+                } else {
+                    (Eventtype::FdRead, PollEvent::PollIn as PollEventSet)
+                };
+                let s = Subscription {
+                    userdata,
+                    type_,
+                    data: SubscriptionUnion {
+                        fd_readwrite: SubscriptionFsReadwrite {
+                            file_descriptor: fd,
+                        },
+                    },
+                };
+                fd_guards.push(wasi_try_ok!(poll_fd_guard(&env.state, peb, fd, s)));
+            }
+        }
+    }
+    // A subscription that failed is reported at once; the others are only checked.
+    if !events.is_empty() {
+        earliest = entry;
+    }
+
+    if fd_guards.is_empty() {
+        __asyncify_until(&mut ctx, earliest, std::future::pending::<()>())?;
+    } else {
+        let batch = PollBatch::new(ctx.data().pid(), ctx.data().tid(), fd_guards);
+        match __asyncify_until(&mut ctx, earliest, batch)? {
+            Some(Ok(ready)) => events.extend(ready.into_iter().map(EventResult::into_event)),
+            Some(Err(errno)) => return Ok(errno),
+            None => {}
+        }
+    }
+
+    let now = Deadline::now();
+    events.extend(
+        clocks
+            .iter()
+            .filter(|(_, deadline)| *deadline <= now)
+            .map(|(userdata, _)| clock_event(*userdata, Errno::Success)),
+    );
+    events.truncate(subs.len());
+    Ok(write_events(&ctx, &events))
+}
+
+/// `poll_oneoff` for `wasi_snapshot_preview1` and WASIX on absolute deadlines.
+pub(crate) fn poll_oneoff_precise<M: MemorySize>(
+    ctx: FunctionEnvMut<'_, WasiEnv>,
+    entry: Deadline,
+    in_: WasmPtr<Subscription, M>,
+    out_: WasmPtr<Event, M>,
+    nsubscriptions: M::Offset,
+    nevents: WasmPtr<M::Offset, M>,
+) -> Result<Errno, WasiError> {
+    let env = ctx.data();
+    let memory = unsafe { env.memory_view(&ctx) };
+    let count: usize = wasi_try_ok!(nsubscriptions.try_into().map_err(|_| Errno::Toobig));
+    if out_.offset().into() % 8 != 0 || nevents.offset().into() % 4 != 0 {
+        return Ok(Errno::Inval);
+    }
+    let subs = wasi_try_ok!(read_subscriptions(
+        &memory,
+        in_.offset().into(),
+        count,
+        SubscriptionLayout::Preview1
+    ));
+    wasi_try_mem_ok!(nevents.write(&memory, M::ZERO));
+
+    poll_oneoff_until(ctx, entry, &subs, |ctx, events| {
+        let env = ctx.data();
+        let memory = unsafe { env.memory_view(ctx) };
+        let out = wasi_try_mem!(out_.slice(&memory, nsubscriptions));
+        for (n, event) in events.iter().enumerate() {
+            wasi_try_mem!(out.index(n as u64).write(*event));
+        }
+        let seen: M::Offset = wasi_try!(events.len().try_into().map_err(|_| Errno::Overflow));
+        wasi_try_mem!(nevents.write(&memory, seen));
+        Errno::Success
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn preview1_clock(userdata: u64, clock_id: u32, timeout: u64, flags: u16) -> [u8; 48] {
+        let mut b = [0u8; 48];
+        b[0..8].copy_from_slice(&userdata.to_le_bytes());
+        b[8] = 0;
+        b[16..20].copy_from_slice(&clock_id.to_le_bytes());
+        b[24..32].copy_from_slice(&timeout.to_le_bytes());
+        b[40..42].copy_from_slice(&flags.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn decodes_preview1_clock_and_fd_subscriptions() {
+        let sub = decode_subscription(
+            &preview1_clock(7, 1, 1_000, 1),
+            SubscriptionLayout::Preview1,
+        );
+        assert_eq!(
+            sub,
+            Ok(PollSub::Clock {
+                userdata: 7,
+                clock_id: 1,
+                timeout: 1_000,
+                abstime: true
+            })
+        );
+        let mut fd = [0u8; 48];
+        fd[0..8].copy_from_slice(&9u64.to_le_bytes());
+        fd[8] = 2;
+        fd[16..20].copy_from_slice(&3u32.to_le_bytes());
+        assert_eq!(
+            decode_subscription(&fd, SubscriptionLayout::Preview1),
+            Ok(PollSub::Fd {
+                userdata: 9,
+                fd: 3,
+                write: true
+            })
+        );
+    }
+
+    #[test]
+    fn decodes_snapshot0_clock_after_the_identifier() {
+        let mut b = [0u8; 56];
+        b[0..8].copy_from_slice(&5u64.to_le_bytes());
+        b[16..24].copy_from_slice(&u64::MAX.to_le_bytes());
+        b[24..28].copy_from_slice(&0u32.to_le_bytes());
+        b[32..40].copy_from_slice(&42u64.to_le_bytes());
+        assert_eq!(
+            decode_subscription(&b, SubscriptionLayout::Snapshot0),
+            Ok(PollSub::Clock {
+                userdata: 5,
+                clock_id: 0,
+                timeout: 42,
+                abstime: false
+            })
+        );
+    }
+
+    #[test]
+    fn unknown_event_types_and_clock_ids_are_errors_not_panics() {
+        let mut b = preview1_clock(1, 0, 0, 0);
+        b[8] = 3;
+        assert_eq!(
+            decode_subscription(&b, SubscriptionLayout::Preview1),
+            Err(Errno::Inval)
+        );
+        b[8] = 255;
+        assert_eq!(
+            decode_subscription(&b, SubscriptionLayout::Preview1),
+            Err(Errno::Inval)
+        );
+        // Unknown clock ids decode; clock_deadline turns them into EINVAL events.
+        let sub = decode_subscription(&preview1_clock(1, 77, 0, 0), SubscriptionLayout::Preview1);
+        assert!(matches!(sub, Ok(PollSub::Clock { clock_id: 77, .. })));
+    }
+}
