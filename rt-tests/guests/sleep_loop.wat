@@ -6,8 +6,9 @@
 ;; {{ABSOLUTE}} = 0: relative sleeps, Rust std's pattern: deadline(i) = the clock
 ;;   read just before the sleep + period.
 ;; {{SLEEP}} is the relative sleep, from include/sleep_{{SLEEP}}.wat: `poll` (one
-;;   relative Monotonic clock), or WASIX `thread_sleep`, `futex` (a futex_wait
-;;   timeout) or `epoll` (an epoll_wait timeout on an empty set).
+;;   relative Monotonic clock), `poll_fd` (the same plus FdRead on stdin), or WASIX
+;;   `thread_sleep`, `futex` (a futex_wait timeout) or `epoll` (an epoll_wait
+;;   timeout on an empty set).
 ;;
 ;; Output (see README.md): one `sample <ns>` line per sleep, the wake-up time minus
 ;; the deadline (negative = woke early), then `elapsed <ns>` from start to the last

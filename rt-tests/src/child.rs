@@ -41,10 +41,13 @@ pub fn run_limited(
 ) -> std::io::Result<Finished> {
     let start = Instant::now();
     let mut child = command
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
+    // Stdin stays an open pipe without data until the child exits: a guest that
+    // polls it waits instead of seeing end-of-file.
+    let stdin = child.stdin.take();
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let pid = libc::pid_t::try_from(child.id()).expect("pid fits pid_t");
@@ -74,6 +77,7 @@ pub fn run_limited(
         }
     }
     let exited_at = Instant::now();
+    drop(stdin);
     let _ = reaped_tx.send(());
     let timed_out = watchdog.join().expect("watchdog thread");
     Ok(Finished {

@@ -17,6 +17,8 @@ pub enum Pattern {
     Relative,
     /// Relative sleeps from WASIX `thread_sleep`.
     ThreadSleep,
+    /// Relative sleeps from `poll_oneoff` that also waits for stdin (never ready).
+    PollWithFd,
     /// Timeouts of WASIX `futex_wait` on a word nobody changes.
     FutexTimeout,
     /// Timeouts of WASIX `epoll_wait` on an empty epoll set.
@@ -30,6 +32,7 @@ impl Pattern {
             Pattern::Periodic => "periodic-abs",
             Pattern::Relative => "relative",
             Pattern::ThreadSleep => "thread_sleep",
+            Pattern::PollWithFd => "poll+fd",
             Pattern::FutexTimeout => "futex_wait",
             Pattern::EpollTimeout => "epoll_wait",
         }
@@ -82,6 +85,7 @@ impl Scenario {
             Pattern::Periodic => ("1", "poll"),
             Pattern::Relative => ("0", "poll"),
             Pattern::ThreadSleep => ("0", "thread_sleep"),
+            Pattern::PollWithFd => ("0", "poll_fd"),
             Pattern::FutexTimeout => ("0", "futex"),
             Pattern::EpollTimeout => ("0", "epoll"),
         };

@@ -108,6 +108,14 @@ fn thread_sleep_is_as_precise_as_native() {
 }
 
 #[test]
+fn poll_with_an_fd_times_out_as_precisely_as_native() {
+    match check(Pattern::PollWithFd, SleepPath::Precise, &bounds()) {
+        Ok(report) => eprintln!("{report}"),
+        Err(why) => panic!("{why}"),
+    }
+}
+
+#[test]
 fn futex_wait_timeouts_are_as_precise_as_native() {
     match check(Pattern::FutexTimeout, SleepPath::Precise, &bounds()) {
         Ok(report) => eprintln!("{report}"),
@@ -129,6 +137,7 @@ fn control_the_legacy_path_breaks_the_bounds() {
         Pattern::Periodic,
         Pattern::Relative,
         Pattern::ThreadSleep,
+        Pattern::PollWithFd,
         Pattern::FutexTimeout,
         Pattern::EpollTimeout,
     ] {
