@@ -1,6 +1,7 @@
 //! A sleeping guest stays interruptible on the precise path: Ctrl-C (SIGINT to
 //! `wasmer run`) and `proc_exit` from another guest thread end a 10 s sleep
-//! promptly, as they do on upstream's path.
+//! promptly, as they do on upstream's path, and an alarm (`proc_raise_interval`)
+//! runs the guest's handler when it is due and lets the sleep finish.
 //!
 //! The time measured here runs from the event to the exit of the whole `wasmer`
 //! process, so it includes the runtime's teardown; the wake-up of the sleeping
@@ -124,5 +125,74 @@ fn exit_from_another_thread_ends_a_long_sleep_promptly() {
         median_ms(&walls) < 500.0,
         "a 10 s sleep kept the process alive {:.2} ms (median) after another thread's proc_exit",
         median_ms(&walls)
+    );
+}
+
+/// Parses `key value` lines.
+fn fields(output: &str) -> std::collections::HashMap<String, i64> {
+    output
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .filter_map(|(k, v)| Some((k.to_owned(), v.parse().ok()?)))
+        .collect()
+}
+
+#[test]
+fn an_alarm_runs_its_handler_on_time_and_the_sleep_resumes() {
+    const ALARM: Duration = Duration::from_millis(100);
+    const SLEEP: Duration = Duration::from_millis(300);
+    /// The handler may run this late after the alarm (the wake-up itself is µs).
+    const HANDLER_SLACK: Duration = Duration::from_millis(5);
+    let guest = guests::compile(
+        "alarm_during_sleep",
+        "alarm_during_sleep",
+        &[
+            ("ALARM_MS", &ALARM.as_millis().to_string()),
+            ("SLEEP_NS", &SLEEP.as_nanos().to_string()),
+        ],
+    );
+    let check = |path: SleepPath| -> Result<String, String> {
+        let run = child::run_limited(
+            &mut command(&default_binary(), path, &guest),
+            Duration::from_secs(20),
+            |_| {},
+        )
+        .expect("spawning wasmer");
+        if !run.status.success() {
+            return Err(format!("{:?}: {}", run.status, run.stderr));
+        }
+        let f = fields(&run.stdout);
+        let get = |k: &str| {
+            f.get(k)
+                .copied()
+                .ok_or(format!("no {k} in {:?}", run.stdout))
+        };
+        let (handled, at, elapsed, nevents) = (
+            get("handled")?,
+            get("handler_at")?,
+            get("elapsed")?,
+            get("nevents")?,
+        );
+        let report = format!(
+            "{}: handler ran {handled}x at {:.3} ms, sleep took {:.3} ms, {nevents} event(s)",
+            path.name(),
+            at as f64 / 1e6,
+            elapsed as f64 / 1e6
+        );
+        if handled != 1 || nevents != 1 || elapsed < SLEEP.as_nanos() as i64 {
+            return Err(report);
+        }
+        if at < ALARM.as_nanos() as i64 || at > (ALARM + HANDLER_SLACK).as_nanos() as i64 {
+            return Err(report);
+        }
+        Ok(report)
+    };
+    let patched = check(SleepPath::Precise).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("{patched}");
+    let legacy = check(SleepPath::Legacy);
+    eprintln!("{legacy:?}");
+    assert!(
+        legacy.is_err(),
+        "the legacy path runs the alarm on time too, so the test cannot see the difference"
     );
 }

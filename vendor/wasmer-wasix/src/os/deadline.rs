@@ -366,6 +366,46 @@ mod tests {
     }
 
     #[test]
+    fn a_wake_up_ends_the_wait_well_within_a_millisecond() {
+        type Slot = Arc<std::sync::Mutex<Option<Waker>>>;
+        let mut latencies = Vec::new();
+        for _ in 0..21 {
+            let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let slot: Slot = Default::default();
+            let (ready_w, slot_w) = (ready.clone(), slot.clone());
+            let waiter = std::thread::spawn(move || {
+                block_on_until(
+                    std::future::poll_fn(|cx| {
+                        *slot_w.lock().unwrap() = Some(cx.waker().clone());
+                        if ready_w.load(Ordering::SeqCst) {
+                            Poll::Ready(())
+                        } else {
+                            Poll::Pending
+                        }
+                    }),
+                    Deadline::now().after(10 * NANOS_PER_SEC),
+                );
+                Instant::now()
+            });
+            while slot.lock().unwrap().is_none() {
+                std::thread::yield_now();
+            }
+            // Let the waiter reach the futex wait.
+            std::thread::sleep(Duration::from_millis(2));
+            let woken_at = Instant::now();
+            ready.store(true, Ordering::SeqCst);
+            slot.lock().unwrap().take().unwrap().wake();
+            latencies.push(waiter.join().unwrap() - woken_at);
+        }
+        latencies.sort();
+        assert!(
+            latencies[latencies.len() / 2] < Duration::from_millis(1),
+            "median wake-up latency {:?}",
+            latencies[latencies.len() / 2]
+        );
+    }
+
+    #[test]
     fn wake_before_park_is_not_lost() {
         let parker = Parker::default();
         parker.unpark();

@@ -592,7 +592,9 @@ pub(crate) fn precise_sleep_enabled(env: &WasiEnv) -> bool {
 /// Signals, exit and linker operations are handled exactly as in
 /// [`__asyncify_with_deep_sleep`]: a signal with a guest handler runs the handler
 /// and the wait resumes, to the same deadline; an exit signal or the thread's exit
-/// ends the wait with [`WasiError::Exit`]. `work` is polled at least once, so a
+/// ends the wait with [`WasiError::Exit`]. Interval signals (`proc_raise_interval`)
+/// are raised when they are due, also in the middle of the wait; the async path
+/// only raises them at the next syscall. `work` is polled at least once, so a
 /// deadline in the past makes this a non-blocking check.
 #[cfg(target_os = "linux")]
 pub(crate) fn __asyncify_until<T, Fut>(
@@ -604,12 +606,48 @@ where
     Fut: Future<Output = T> + Send + Sync + 'static,
 {
     let mut work = Box::pin(work);
-    let poller = AsyncifyPoller {
-        signals: ctx.data().thread.signal_subscription(),
-        ctx,
-        work: &mut work,
-    };
-    crate::os::deadline::block_on_until(poller, deadline).transpose()
+    loop {
+        let alarm = next_interval_signal(ctx.data()).filter(|alarm| *alarm < deadline);
+        let poller = AsyncifyPoller {
+            signals: ctx.data().thread.signal_subscription(),
+            ctx: &mut *ctx,
+            work: &mut work,
+        };
+        match crate::os::deadline::block_on_until(poller, alarm.unwrap_or(deadline)) {
+            Some(result) => return result.map(Some),
+            None if alarm.is_none() => return Ok(None),
+            // An interval signal is due: raise it (the guest's handler runs here)
+            // and keep waiting for the same deadline.
+            None => {
+                if let Err(errno) = WasiEnv::process_signals_and_exit(ctx)? {
+                    return Err(WasiError::Exit(errno.into()));
+                }
+            }
+        }
+    }
+}
+
+/// When the next `proc_raise_interval` signal of the process is due, if the guest
+/// has a signal handler (without one, interval signals are never raised).
+#[cfg(target_os = "linux")]
+fn next_interval_signal(env: &WasiEnv) -> Option<crate::os::deadline::Deadline> {
+    let has_handler = env
+        .try_inner()
+        .is_some_and(|inner| inner.main_module_instance_handles().signal.is_some());
+    if !has_handler {
+        return None;
+    }
+    let inner = env.process.inner.0.lock().unwrap();
+    inner
+        .signal_intervals
+        .values()
+        .map(|interval| {
+            let due = interval
+                .last_signal
+                .saturating_add(interval.interval.as_nanos());
+            crate::os::deadline::Deadline::from_nanos(u64::try_from(due).unwrap_or(u64::MAX))
+        })
+        .min()
 }
 
 /// Asyncify takes the current thread and blocks on the async runtime associated with it
