@@ -7,7 +7,7 @@ use std::process::Command;
 
 /// Checks the patch series, formatting of our own crates, then builds the patched
 /// `wasmer` and runs every test in release mode (one profile, so dependencies build
-/// once).
+/// once), then the unit tests the series adds to the vendored wasmer-wasix.
 pub fn run(ws: &Workspace) -> Result<()> {
     step("patches check");
     patches::check(ws)?;
@@ -24,6 +24,8 @@ pub fn run(ws: &Workspace) -> Result<()> {
             "--no-fail-fast",
         ],
     )?;
+    step("vendored wasmer-wasix unit tests");
+    crate::vendored_tests::run(ws, false)?;
     step("all checks passed");
     Ok(())
 }

@@ -17,6 +17,7 @@ mod registry;
 mod series;
 mod tree_diff;
 mod vendor;
+mod vendored_tests;
 mod workspace;
 
 use anyhow::Result;
@@ -37,6 +38,12 @@ enum Command {
     Ci,
     /// Re-import the pristine crates from the registry and apply the series to vendor/.
     Vendor,
+    /// Run the unit tests the series adds to the vendored wasmer-wasix, in the crate itself.
+    VendoredTests {
+        /// Resolve the crate's dev-dependencies afresh and save ci/vendored-tests.lock.
+        #[arg(long)]
+        update_lock: bool,
+    },
     /// Work with the patch series in patches/.
     Patches {
         #[command(subcommand)]
@@ -92,6 +99,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Ci => ci::run(&ws),
         Command::Vendor => vendor::run(&ws),
+        Command::VendoredTests { update_lock } => vendored_tests::run(&ws, update_lock),
         Command::Patches { command } => match command {
             PatchesCommand::Check => patches::check(&ws),
             PatchesCommand::New {
