@@ -26,6 +26,16 @@ pub enum Pattern {
 }
 
 impl Pattern {
+    /// Every pattern.
+    pub const ALL: [Pattern; 6] = [
+        Pattern::Periodic,
+        Pattern::Relative,
+        Pattern::ThreadSleep,
+        Pattern::PollWithFd,
+        Pattern::FutexTimeout,
+        Pattern::EpollTimeout,
+    ];
+
     /// A short name for reports.
     pub fn name(self) -> &'static str {
         match self {

@@ -74,26 +74,28 @@ fn returned(
     Ok(())
 }
 
+/// A 1 ms and a 2 s clock: the 1 ms one ends the call and is the only event.
+fn check_earliest_wins(earliest_first: bool) {
+    let short = Sub::relative(1, clock::MONOTONIC, Duration::from_millis(1));
+    let long = Sub::relative(2, clock::MONOTONIC, Duration::from_secs(2));
+    let subs = if earliest_first {
+        [short, long]
+    } else {
+        [long, short]
+    };
+    check(&subs, |o| {
+        returned(o, Duration::from_millis(1), PROMPT, &[(1, errno::SUCCESS)])
+    });
+}
+
 #[test]
 fn earliest_deadline_wins_when_it_comes_first() {
-    check(
-        &[
-            Sub::relative(1, clock::MONOTONIC, Duration::from_millis(1)),
-            Sub::relative(2, clock::MONOTONIC, Duration::from_secs(2)),
-        ],
-        |o| returned(o, Duration::from_millis(1), PROMPT, &[(1, errno::SUCCESS)]),
-    );
+    check_earliest_wins(true);
 }
 
 #[test]
 fn earliest_deadline_wins_when_it_comes_last() {
-    check(
-        &[
-            Sub::relative(2, clock::MONOTONIC, Duration::from_secs(2)),
-            Sub::relative(1, clock::MONOTONIC, Duration::from_millis(1)),
-        ],
-        |o| returned(o, Duration::from_millis(1), PROMPT, &[(1, errno::SUCCESS)]),
-    );
+    check_earliest_wins(false);
 }
 
 #[test]

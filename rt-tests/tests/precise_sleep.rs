@@ -83,64 +83,47 @@ fn bounds() -> SleepBounds {
     bounds::load().unwrap_or_else(|e| panic!("{e}")).sleep
 }
 
-#[test]
-fn periodic_absolute_deadlines_are_as_precise_as_native() {
-    match check(Pattern::Periodic, SleepPath::Precise, &bounds()) {
+/// The patched path meets the bounds for `pattern`.
+fn assert_precise(pattern: Pattern) {
+    match check(pattern, SleepPath::Precise, &bounds()) {
         Ok(report) => eprintln!("{report}"),
         Err(why) => panic!("{why}"),
     }
+}
+
+#[test]
+fn periodic_absolute_deadlines_are_as_precise_as_native() {
+    assert_precise(Pattern::Periodic);
 }
 
 #[test]
 fn relative_sleeps_are_as_precise_as_native() {
-    match check(Pattern::Relative, SleepPath::Precise, &bounds()) {
-        Ok(report) => eprintln!("{report}"),
-        Err(why) => panic!("{why}"),
-    }
+    assert_precise(Pattern::Relative);
 }
 
 #[test]
 fn thread_sleep_is_as_precise_as_native() {
-    match check(Pattern::ThreadSleep, SleepPath::Precise, &bounds()) {
-        Ok(report) => eprintln!("{report}"),
-        Err(why) => panic!("{why}"),
-    }
+    assert_precise(Pattern::ThreadSleep);
 }
 
 #[test]
 fn poll_with_an_fd_times_out_as_precisely_as_native() {
-    match check(Pattern::PollWithFd, SleepPath::Precise, &bounds()) {
-        Ok(report) => eprintln!("{report}"),
-        Err(why) => panic!("{why}"),
-    }
+    assert_precise(Pattern::PollWithFd);
 }
 
 #[test]
 fn futex_wait_timeouts_are_as_precise_as_native() {
-    match check(Pattern::FutexTimeout, SleepPath::Precise, &bounds()) {
-        Ok(report) => eprintln!("{report}"),
-        Err(why) => panic!("{why}"),
-    }
+    assert_precise(Pattern::FutexTimeout);
 }
 
 #[test]
 fn epoll_wait_timeouts_are_as_precise_as_native() {
-    match check(Pattern::EpollTimeout, SleepPath::Precise, &bounds()) {
-        Ok(report) => eprintln!("{report}"),
-        Err(why) => panic!("{why}"),
-    }
+    assert_precise(Pattern::EpollTimeout);
 }
 
 #[test]
 fn control_the_legacy_path_breaks_the_bounds() {
-    for pattern in [
-        Pattern::Periodic,
-        Pattern::Relative,
-        Pattern::ThreadSleep,
-        Pattern::PollWithFd,
-        Pattern::FutexTimeout,
-        Pattern::EpollTimeout,
-    ] {
+    for pattern in Pattern::ALL {
         let result = check(pattern, SleepPath::Legacy, &bounds());
         assert!(
             result.is_err(),

@@ -68,8 +68,11 @@ pub fn poll_oneoff<M: MemorySize>(
     nsubscriptions: u32,
     nevents: WasmPtr<u32, Memory32>,
 ) -> Result<Errno, WasiError> {
+    // With precise sleep, relative timeouts count from here; without it, the clock
+    // is not read.
     #[cfg(target_os = "linux")]
-    let entry = crate::os::deadline::Deadline::now();
+    let entry =
+        syscalls::precise_sleep_enabled(ctx.data()).then(crate::os::deadline::Deadline::now);
 
     WasiEnv::do_pending_operations(&mut ctx)?;
 
@@ -82,7 +85,7 @@ pub fn poll_oneoff<M: MemorySize>(
     ));
 
     #[cfg(target_os = "linux")]
-    if syscalls::precise_sleep_enabled(env) {
+    if let Some(entry) = entry {
         return poll_oneoff_precise(ctx, entry, in_, out_, nsubscriptions, nevents);
     }
     let nsubscriptions_offset = wasi_try_ok!(to_offset::<Memory32>(nsubscriptions as usize));

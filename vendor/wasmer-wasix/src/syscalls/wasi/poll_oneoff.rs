@@ -83,9 +83,10 @@ pub fn poll_oneoff<M: MemorySize + 'static>(
     nsubscriptions: M::Offset,
     nevents: WasmPtr<M::Offset, M>,
 ) -> Result<Errno, WasiError> {
-    // Relative timeouts count from here, before any of the syscall's own work.
+    // With precise sleep, relative timeouts count from here, before any of the
+    // syscall's own work; without it, the clock is not read.
     #[cfg(target_os = "linux")]
-    let entry = crate::os::deadline::Deadline::now();
+    let entry = precise_sleep_enabled(ctx.data()).then(crate::os::deadline::Deadline::now);
 
     WasiEnv::do_pending_operations(&mut ctx)?;
 
@@ -102,7 +103,7 @@ pub fn poll_oneoff<M: MemorySize + 'static>(
     ctx.data_mut().poll_seed += 1;
 
     #[cfg(target_os = "linux")]
-    if precise_sleep_enabled(ctx.data()) {
+    if let Some(entry) = entry {
         return precise::poll_oneoff_precise::<M>(ctx, entry, in_, out_, nsubscriptions, nevents);
     }
 

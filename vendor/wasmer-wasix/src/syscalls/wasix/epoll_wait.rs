@@ -22,9 +22,10 @@ pub fn epoll_wait<M: MemorySize + 'static>(
     timeout: Timestamp,
     ret_nevents: WasmPtr<M::Offset, M>,
 ) -> Result<Errno, WasiError> {
-    // The timeout counts from here, before any of the syscall's own work.
+    // With precise sleep, the timeout counts from here, before any of the syscall's
+    // own work; without it, the clock is not read.
     #[cfg(target_os = "linux")]
-    let entry = crate::os::deadline::Deadline::now();
+    let entry = precise_sleep_enabled(ctx.data()).then(crate::os::deadline::Deadline::now);
 
     WasiEnv::do_pending_operations(&mut ctx)?;
     if maxevents <= 0 {
@@ -71,7 +72,7 @@ pub fn epoll_wait<M: MemorySize + 'static>(
     // for itself (see `__asyncify_until`); a timeout of 0 polls once without
     // blocking or hopping threads.
     #[cfg(target_os = "linux")]
-    let deadline = precise_sleep_enabled(ctx.data()).then(|| {
+    let deadline = entry.map(|entry| {
         if timeout == TIMEOUT_FOREVER {
             crate::os::deadline::Deadline::NEVER
         } else {

@@ -78,9 +78,10 @@ pub fn futex_wait<M: MemorySize + 'static>(
     timeout: WasmPtr<OptionTimestamp, M>,
     ret_woken: WasmPtr<Bool, M>,
 ) -> Result<Errno, WasiError> {
-    // A timeout counts from here, before any of the syscall's own work.
+    // With precise sleep, a timeout counts from here, before any of the syscall's
+    // own work; without it, the clock is not read.
     #[cfg(target_os = "linux")]
-    let entry = crate::os::deadline::Deadline::now();
+    let entry = precise_sleep_enabled(ctx.data()).then(crate::os::deadline::Deadline::now);
 
     WasiEnv::do_pending_operations(&mut ctx)?;
 
@@ -101,7 +102,7 @@ pub(super) fn futex_wait_internal<M: MemorySize + 'static>(
     expected: u32,
     timeout: WasmPtr<OptionTimestamp, M>,
     ret_woken: WasmPtr<Bool, M>,
-    #[cfg(target_os = "linux")] entry: crate::os::deadline::Deadline,
+    #[cfg(target_os = "linux")] entry: Option<crate::os::deadline::Deadline>,
 ) -> Result<Errno, WasiError> {
     ctx = wasi_try_ok!(maybe_backoff::<M>(ctx)?);
     ctx = wasi_try_ok!(maybe_snapshot::<M>(ctx)?);
@@ -131,7 +132,7 @@ pub(super) fn futex_wait_internal<M: MemorySize + 'static>(
     // With precise sleep the timeout is a deadline that the calling thread waits
     // for itself (see `__asyncify_until`), instead of a task on the async runtime.
     #[cfg(target_os = "linux")]
-    let deadline = precise_sleep_enabled(env).then(|| {
+    let deadline = entry.map(|entry| {
         timeout.map_or(crate::os::deadline::Deadline::NEVER, |timeout| {
             entry.after(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX))
         })

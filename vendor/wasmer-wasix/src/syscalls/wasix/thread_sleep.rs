@@ -14,14 +14,16 @@ pub fn thread_sleep<M: MemorySize + 'static>(
     mut ctx: FunctionEnvMut<'_, WasiEnv>,
     duration: Timestamp,
 ) -> Result<Errno, WasiError> {
-    // The deadline counts from the syscall's entry, not from when the wait starts.
+    // With precise sleep, the deadline counts from the syscall's entry, not from
+    // when the wait starts; without it, the clock is not read.
     #[cfg(target_os = "linux")]
-    let deadline = crate::os::deadline::Deadline::now().after(duration);
+    let deadline = (duration > 0 && precise_sleep_enabled(ctx.data()))
+        .then(|| crate::os::deadline::Deadline::now().after(duration));
 
     WasiEnv::do_pending_operations(&mut ctx)?;
 
     #[cfg(target_os = "linux")]
-    if duration > 0 && precise_sleep_enabled(ctx.data()) {
+    if let Some(deadline) = deadline {
         return thread_sleep_until::<M>(ctx, deadline);
     }
 
