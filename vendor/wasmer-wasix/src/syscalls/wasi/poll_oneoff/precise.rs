@@ -103,8 +103,13 @@ pub(crate) fn decode_subscription(
     }
 }
 
-/// Reads `count` subscriptions at guest address `ptr`. A pointer that is not
-/// 8-byte aligned is `EINVAL`; one out of bounds is `EFAULT`-like (`Memviolation`).
+/// Reads `count` subscriptions at guest address `ptr` (the caller has checked
+/// `count` with `validate_poll_subscriptions_count`).
+///
+/// A pointer that is not 8-byte aligned is `EINVAL`. An array that does not fit in
+/// the guest's memory is `EFAULT`-like (`Memviolation`), checked before the host
+/// allocates anything for it: without a `max_poll_subscriptions` capability, the
+/// count alone could otherwise make the host reserve gigabytes.
 pub(crate) fn read_subscriptions(
     memory: &MemoryView,
     ptr: u64,
@@ -115,6 +120,13 @@ pub(crate) fn read_subscriptions(
         return Err(Errno::Inval);
     }
     let size = layout.size();
+    let end = (count as u64)
+        .checked_mul(size as u64)
+        .and_then(|len| len.checked_add(ptr))
+        .ok_or(Errno::Overflow)?;
+    if end > memory.data_size() {
+        return Err(Errno::Memviolation);
+    }
     let mut subs = Vec::new();
     subs.try_reserve_exact(count).map_err(|_| Errno::Nomem)?;
     let mut buf = [0u8; 56];
@@ -375,5 +387,23 @@ mod tests {
         // Unknown clock ids decode; clock_deadline turns them into EINVAL events.
         let sub = decode_subscription(&preview1_clock(1, 77, 0, 0), SubscriptionLayout::Preview1);
         assert!(matches!(sub, Ok(PollSub::Clock { clock_id: 77, .. })));
+    }
+
+    #[test]
+    fn subscription_arrays_are_checked_before_anything_is_allocated() {
+        let mut store = wasmer::Store::default();
+        let memory = wasmer::Memory::new(&mut store, wasmer::MemoryType::new(1, None, false))
+            .expect("one page");
+        let view = memory.view(&store);
+        let page = view.data_size();
+        let read = |ptr: u64, count: usize| {
+            read_subscriptions(&view, ptr, count, SubscriptionLayout::Preview1)
+        };
+        assert_eq!(read(4, 1).unwrap_err(), Errno::Inval);
+        assert_eq!(read(0, usize::MAX).unwrap_err(), Errno::Overflow);
+        assert_eq!(read(0, 1 << 40).unwrap_err(), Errno::Memviolation);
+        assert_eq!(read(page - 40, 2).unwrap_err(), Errno::Memviolation);
+        // All-zero bytes are a relative Realtime clock subscription.
+        assert_eq!(read(page - 48, 1).map(|subs| subs.len()), Ok(1));
     }
 }
