@@ -1,5 +1,8 @@
 ;; One poll_oneoff call on the {{NSUBS}} subscriptions given as data ({{SUBS}},
-;; 48 bytes each, preview1 layout), timed with clock_time_get(Monotonic).
+;; 48 bytes each, preview1 layout, at 0x3000), timed with clock_time_get(Monotonic).
+;; The call's arguments are {{IN}} (subscriptions), {{OUT}} (events),
+;; {{NSUBS_ARG}} (count) and {{NEVENTS}} (where nevents goes); the harness passes
+;; 0x3000, 0x8000, {{NSUBS}} and 0x2080 unless it tests bad arguments.
 ;;
 ;; Before the call, every clock subscription with SUBSCRIPTION_CLOCK_ABSTIME on
 ;; clock 0 (Realtime) or 1 (Monotonic) gets the current reading of its clock added
@@ -7,7 +10,8 @@
 ;; the moment of the call ("now + 100 ms", "now - 1 s").
 ;;
 ;; Output (see README.md): `errno <n>`, `nevents <n>`, `elapsed <ns>`, then one
-;; `event <userdata> <errno> <type>` line per event.
+;; `event <userdata> <errno> <type>` line per event. nevents and the events are
+;; read back only when the call succeeded (its pointers may be out of bounds).
 (module
   (import "wasi_snapshot_preview1" "poll_oneoff"
     (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
@@ -44,9 +48,10 @@
       (br_if $fixups (i32.lt_u (local.get $i) (i32.const {{NSUBS}}))))
     (local.set $t0 (call $now (i32.const 1)))
     (local.set $errno
-      (call $poll_oneoff (i32.const 0x3000) (i32.const 0x8000) (i32.const {{NSUBS}}) (i32.const 0x2080)))
+      (call $poll_oneoff (i32.const {{IN}}) (i32.const {{OUT}}) (i32.const {{NSUBS_ARG}}) (i32.const {{NEVENTS}})))
     (local.set $t0 (i64.sub (call $now (i32.const 1)) (local.get $t0)))
-    (local.set $n (i32.load (i32.const 0x2080)))
+    (if (i32.eqz (local.get $errno))
+      (then (local.set $n (i32.load (i32.const {{NEVENTS}})))))
     (call $put_field (i32.const 0x2000) (i32.const 5) (i64.extend_i32_u (local.get $errno)))
     (call $put_field (i32.const 0x2010) (i32.const 7) (i64.extend_i32_u (local.get $n)))
     (call $put_field (i32.const 0x2020) (i32.const 7) (local.get $t0))
@@ -54,8 +59,8 @@
     (block $done
       (loop $events
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-        (br_if $done (i32.ge_u (local.get $i) (i32.const {{NSUBS}})))
-        (local.set $ev (i32.add (i32.const 0x8000) (i32.mul (local.get $i) (i32.const 32))))
+        (br_if $done (i32.ge_u (local.get $i) (i32.const {{NSUBS_ARG}})))
+        (local.set $ev (i32.add (i32.const {{OUT}}) (i32.mul (local.get $i) (i32.const 32))))
         (call $put (i32.const 0x2030) (i32.const 6))
         (call $put_dec (i64.load (local.get $ev)) (i32.const 1))
         (call $put_char (i32.const 32))

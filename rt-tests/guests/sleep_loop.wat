@@ -1,8 +1,9 @@
-;; {{COUNT}} sleeps of {{PERIOD_NS}} ns, each timed with clock_time_get(Monotonic).
+;; {{COUNT}} sleeps of {{PERIOD_NS}} ns, each timed with clock_time_get({{CLOCK}}).
 ;;
-;; {{ABSOLUTE}} = 1: a periodic loop on absolute Monotonic deadlines, the cyclictest
-;;   pattern: deadline(i) = start + (i + 1) * period, one poll_oneoff clock
-;;   subscription with SUBSCRIPTION_CLOCK_ABSTIME per period.
+;; {{ABSOLUTE}} = 1: a periodic loop on absolute deadlines on clock {{CLOCK}}
+;;   (1 Monotonic, 0 Realtime), the cyclictest pattern: deadline(i) = start +
+;;   (i + 1) * period, one poll_oneoff clock subscription with
+;;   SUBSCRIPTION_CLOCK_ABSTIME per period.
 ;; {{ABSOLUTE}} = 0: relative sleeps, Rust std's pattern: deadline(i) = the clock
 ;;   read just before the sleep + period.
 ;; {{SLEEP}} is the relative sleep, from include/sleep_{{SLEEP}}.wat: `poll` (one
@@ -30,12 +31,12 @@
 
   {{include:lib}}
 
-  ;; One clock subscription with timeout $t and $flags; exits 3 if poll_oneoff
+  ;; One subscription on $clock with timeout $t and $flags; exits 3 if poll_oneoff
   ;; fails, 4 if it does not report exactly one event.
-  (func $poll_clock (param $t i64) (param $flags i32)
+  (func $poll_clock (param $clock i32) (param $t i64) (param $flags i32)
     (i64.store (i32.const 0x2000) (i64.const 0x12345678))
     (i32.store8 (i32.const 0x2008) (i32.const 0))
-    (i32.store (i32.const 0x2010) (i32.const 1))
+    (i32.store (i32.const 0x2010) (local.get $clock))
     (i64.store (i32.const 0x2018) (local.get $t))
     (i64.store (i32.const 0x2020) (i64.const 0))
     (i32.store16 (i32.const 0x2028) (local.get $flags))
@@ -46,17 +47,17 @@
 
   (func (export "_start")
     (local $i i32) (local $start i64) (local $deadline i64) (local $woke i64)
-    (local.set $start (call $now (i32.const 1)))
+    (local.set $start (call $now (i32.const {{CLOCK}})))
     (local.set $deadline (local.get $start))
     (loop $sleeps
       (if (i32.const {{ABSOLUTE}})
         (then
           (local.set $deadline (i64.add (local.get $deadline) (i64.const {{PERIOD_NS}})))
-          (call $poll_clock (local.get $deadline) (i32.const 1)))
+          (call $poll_clock (i32.const {{CLOCK}}) (local.get $deadline) (i32.const 1)))
         (else
           (local.set $deadline (i64.add (call $now (i32.const 1)) (i64.const {{PERIOD_NS}})))
           (call $sleep_relative (i64.const {{PERIOD_NS}}))))
-      (local.set $woke (call $now (i32.const 1)))
+      (local.set $woke (call $now (i32.const {{CLOCK}})))
       (i64.store
         (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 3)))
         (i64.sub (local.get $woke) (local.get $deadline)))

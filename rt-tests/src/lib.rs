@@ -7,9 +7,14 @@
 
 pub mod bounds;
 pub mod child;
+pub mod cyclictest;
 pub mod guests;
+pub mod histogram;
+pub mod host;
+pub mod inproc;
 pub mod native;
 pub mod poll;
 pub mod samples;
 pub mod scenario;
+pub mod sim;
 pub mod wasmer;

@@ -1,8 +1,9 @@
-//! Single `poll_oneoff` calls with chosen subscriptions, through `guests/poll_once.wat`.
+//! Single `poll_oneoff` calls with chosen subscriptions (and, for the error paths,
+//! chosen arguments), through `guests/poll_once.wat`.
 
 use crate::guests;
-use crate::wasmer::{self, SleepPath};
-use std::path::Path;
+use crate::host::Host;
+use crate::wasmer::SleepPath;
 use std::time::Duration;
 
 /// WASI clock ids.
@@ -19,12 +20,24 @@ pub mod clock {
 pub mod errno {
     /// Success.
     pub const SUCCESS: u16 = 0;
+    /// `E2BIG`.
+    pub const TOOBIG: u16 = 1;
+    /// `EBADF`.
+    pub const BADF: u16 = 8;
     /// `EINVAL`.
     pub const INVAL: u16 = 28;
+    /// `EOVERFLOW`.
+    pub const OVERFLOW: u16 = 61;
+    /// `EMEMVIOLATION` (WASIX: a guest pointer outside its memory).
+    pub const MEMVIOLATION: u16 = 78;
 }
 
 /// Event type of a clock event.
 pub const EVENTTYPE_CLOCK: u8 = 0;
+/// Event type of an fd-read event.
+pub const EVENTTYPE_FD_READ: u8 = 1;
+/// Event type of an fd-write event.
+pub const EVENTTYPE_FD_WRITE: u8 = 2;
 
 /// One subscription, in the preview1 layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +56,13 @@ pub enum Sub {
     },
     /// Readiness of `fd` for reading.
     FdRead {
+        /// Reported back in the event.
+        userdata: u64,
+        /// File descriptor.
+        fd: u32,
+    },
+    /// Readiness of `fd` for writing.
+    FdWrite {
         /// Reported back in the event.
         userdata: u64,
         /// File descriptor.
@@ -88,9 +108,13 @@ impl Sub {
                 b[24..32].copy_from_slice(&timeout.to_le_bytes());
                 b[40] = u8::from(abstime);
             }
-            Sub::FdRead { userdata, fd } => {
+            Sub::FdRead { userdata, fd } | Sub::FdWrite { userdata, fd } => {
                 b[0..8].copy_from_slice(&userdata.to_le_bytes());
-                b[8] = 1;
+                b[8] = if matches!(self, Sub::FdRead { .. }) {
+                    EVENTTYPE_FD_READ
+                } else {
+                    EVENTTYPE_FD_WRITE
+                };
                 b[16..20].copy_from_slice(&fd.to_le_bytes());
             }
             Sub::Raw(bytes) => b = bytes,
@@ -130,33 +154,81 @@ pub enum PollOutcome {
     Failed(String),
 }
 
+/// The arguments of one `poll_oneoff` call, and the subscription bytes the guest
+/// holds at [`PollCall::SUBS_AT`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollCall {
+    /// Subscription bytes placed at [`PollCall::SUBS_AT`] (48 per subscription).
+    pub data: Vec<u8>,
+    /// `in`: where the subscriptions are read from.
+    pub in_ptr: u32,
+    /// `out`: where the events go.
+    pub out_ptr: u32,
+    /// `nsubscriptions`.
+    pub nsubscriptions: u32,
+    /// Where `nevents` goes.
+    pub nevents_ptr: u32,
+}
+
+impl PollCall {
+    /// Guest address of the subscription bytes.
+    pub const SUBS_AT: u32 = 0x3000;
+    /// Guest address of the events buffer the guest normally passes.
+    pub const EVENTS_AT: u32 = 0x8000;
+    /// Guest address of `nevents` the guest normally passes.
+    pub const NEVENTS_AT: u32 = 0x2080;
+    /// The guest's memory size (one page).
+    pub const MEMORY_SIZE: u32 = 0x1_0000;
+
+    /// A well-formed call on `subs`.
+    pub fn new(subs: &[Sub]) -> Self {
+        PollCall {
+            data: subs.iter().flat_map(|s| s.encode()).collect(),
+            in_ptr: Self::SUBS_AT,
+            out_ptr: Self::EVENTS_AT,
+            nsubscriptions: subs.len() as u32,
+            nevents_ptr: Self::NEVENTS_AT,
+        }
+    }
+
+    /// Compiles the guest that makes this call.
+    fn compile(&self) -> std::path::PathBuf {
+        let args = [
+            ("SUBS", guests::wat_bytes(&self.data)),
+            ("NSUBS", (self.data.len() / 48).to_string()),
+            ("IN", self.in_ptr.to_string()),
+            ("OUT", self.out_ptr.to_string()),
+            ("NSUBS_ARG", self.nsubscriptions.to_string()),
+            ("NEVENTS", self.nevents_ptr.to_string()),
+        ];
+        let hash = args
+            .iter()
+            .flat_map(|(_, value)| value.bytes().chain([0]))
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+        let params: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        guests::compile("poll_once", &format!("poll_once_{hash:016x}"), &params)
+    }
+
+    /// Makes the call on `path` in `host`; a call still blocked after `limit` is
+    /// [`PollOutcome::Hung`].
+    pub fn run(&self, host: Host<'_>, path: SleepPath, limit: Duration) -> PollOutcome {
+        let run = host.run(path, &self.compile(), limit);
+        if run.timed_out {
+            return PollOutcome::Hung;
+        }
+        if !run.success() {
+            return PollOutcome::Failed(format!("exit code {:?}: {}", run.exit_code, run.stderr));
+        }
+        parse(&run.stdout).unwrap_or_else(PollOutcome::Failed)
+    }
+}
+
 /// Runs one `poll_oneoff(subs)` on `path`; a call still blocked after `limit` is
 /// [`PollOutcome::Hung`].
-pub fn poll_once(binary: &Path, path: SleepPath, subs: &[Sub], limit: Duration) -> PollOutcome {
-    let bytes: Vec<u8> = subs.iter().flat_map(|s| s.encode()).collect();
-    let name = format!(
-        "poll_once_{:016x}",
-        bytes
-            .iter()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b))
-                .wrapping_mul(0x0100_0000_01b3))
-    );
-    let guest = guests::compile(
-        "poll_once",
-        &name,
-        &[
-            ("SUBS", &guests::wat_bytes(&bytes)),
-            ("NSUBS", &subs.len().to_string()),
-        ],
-    );
-    let run = wasmer::run(binary, path, &guest, limit);
-    if run.timed_out {
-        return PollOutcome::Hung;
-    }
-    if !run.status.success() {
-        return PollOutcome::Failed(format!("{:?}: {}", run.status, run.stderr));
-    }
-    parse(&run.stdout).unwrap_or_else(PollOutcome::Failed)
+pub fn poll_once(host: Host<'_>, path: SleepPath, subs: &[Sub], limit: Duration) -> PollOutcome {
+    PollCall::new(subs).run(host, path, limit)
 }
 
 fn parse(output: &str) -> Result<PollOutcome, String> {

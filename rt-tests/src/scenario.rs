@@ -2,10 +2,11 @@
 //! shape, run natively and through the binary on either sleep path.
 
 use crate::guests;
+use crate::host::Host;
 use crate::native;
 use crate::samples::LoopRun;
-use crate::wasmer::{self, SleepPath};
-use std::path::{Path, PathBuf};
+use crate::wasmer::SleepPath;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// How the loop waits.
@@ -13,6 +14,8 @@ use std::time::Duration;
 pub enum Pattern {
     /// Periodic absolute Monotonic deadlines (cyclictest).
     Periodic,
+    /// Periodic absolute Realtime deadlines.
+    RealtimePeriodic,
     /// Relative sleeps from `poll_oneoff` (Rust std's `thread::sleep`).
     Relative,
     /// Relative sleeps from WASIX `thread_sleep`.
@@ -27,8 +30,9 @@ pub enum Pattern {
 
 impl Pattern {
     /// Every pattern.
-    pub const ALL: [Pattern; 6] = [
+    pub const ALL: [Pattern; 7] = [
         Pattern::Periodic,
+        Pattern::RealtimePeriodic,
         Pattern::Relative,
         Pattern::ThreadSleep,
         Pattern::PollWithFd,
@@ -36,10 +40,28 @@ impl Pattern {
         Pattern::EpollTimeout,
     ];
 
+    /// The host clock of an absolute-deadline loop; `None` for relative sleeps.
+    pub fn absolute_on(self) -> Option<libc::clockid_t> {
+        match self {
+            Pattern::Periodic => Some(libc::CLOCK_MONOTONIC),
+            Pattern::RealtimePeriodic => Some(libc::CLOCK_REALTIME),
+            _ => None,
+        }
+    }
+
+    /// The WASI clock the guest reads and, for absolute loops, sleeps on.
+    fn wasi_clock(self) -> u32 {
+        match self {
+            Pattern::RealtimePeriodic => crate::poll::clock::REALTIME,
+            _ => crate::poll::clock::MONOTONIC,
+        }
+    }
+
     /// A short name for reports.
     pub fn name(self) -> &'static str {
         match self {
             Pattern::Periodic => "periodic-abs",
+            Pattern::RealtimePeriodic => "periodic-realtime",
             Pattern::Relative => "relative",
             Pattern::ThreadSleep => "thread_sleep",
             Pattern::PollWithFd => "poll+fd",
@@ -92,7 +114,7 @@ impl Scenario {
     pub fn new(pattern: Pattern, count: usize, period: Duration) -> Self {
         let pages = 1 + (count * 8).div_ceil(65536);
         let (absolute, sleep) = match pattern {
-            Pattern::Periodic => ("1", "poll"),
+            Pattern::Periodic | Pattern::RealtimePeriodic => ("1", "poll"),
             Pattern::Relative => ("0", "poll"),
             Pattern::ThreadSleep => ("0", "thread_sleep"),
             Pattern::PollWithFd => ("0", "poll_fd"),
@@ -107,6 +129,7 @@ impl Scenario {
                 ("COUNT", &count.to_string()),
                 ("PERIOD_NS", &period_ns),
                 ("ABSOLUTE", absolute),
+                ("CLOCK", &pattern.wasi_clock().to_string()),
                 ("SLEEP", sleep),
                 ("PAGES", &pages.to_string()),
             ],
@@ -119,15 +142,20 @@ impl Scenario {
         }
     }
 
-    /// Runs the loop once with `runner`; `binary` is the patched `wasmer`.
-    pub fn run(&self, runner: Runner, binary: &Path) -> Result<LoopRun, String> {
+    /// Runs the loop once with `runner`; guests run in `host`.
+    pub fn run(&self, runner: Runner, host: Host<'_>) -> Result<LoopRun, String> {
         match runner {
             Runner::Native => Ok(native::sleep_loop(
                 self.count,
                 self.period,
-                self.pattern == Pattern::Periodic,
+                self.pattern.absolute_on(),
             )),
-            Runner::Guest(path) => wasmer::run_loop(binary, path, &self.guest),
+            Runner::Guest(path) => {
+                // Generous for a loop that runs (legacy needs ~2 periods per sleep), short
+                // for one that hangs (legacy on Realtime deadlines).
+                let limit = self.period * (self.count as u32) * 5 + Duration::from_secs(5);
+                LoopRun::parse(&host.run(path, &self.guest, limit).into_stdout()?)
+            }
         }
     }
 

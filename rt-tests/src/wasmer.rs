@@ -1,7 +1,6 @@
 //! Running guests through the patched `wasmer` binary, on either sleep path.
 
 use crate::child::{self, Finished};
-use crate::samples::LoopRun;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -57,13 +56,4 @@ pub fn command(binary: &Path, path: SleepPath, guest: &Path) -> Command {
 /// Runs `guest` to completion (killed after `limit`).
 pub fn run(binary: &Path, path: SleepPath, guest: &Path, limit: Duration) -> Finished {
     child::run_limited(&mut command(binary, path, guest), limit, |_| {}).expect("spawning wasmer")
-}
-
-/// Runs a loop guest and parses its samples.
-pub fn run_loop(binary: &Path, path: SleepPath, guest: &Path) -> Result<LoopRun, String> {
-    let run = run(binary, path, guest, Duration::from_secs(600));
-    if !run.status.success() {
-        return Err(format!("{:?}: {}", run.status, run.stderr));
-    }
-    LoopRun::parse(&run.stdout)
 }

@@ -55,6 +55,7 @@ fn sigint_ends_a_long_sleep_promptly() {
             ("COUNT", "1"),
             ("PERIOD_NS", "10000000000"),
             ("ABSOLUTE", "0"),
+            ("CLOCK", "1"),
             ("SLEEP", "poll"),
             ("PAGES", "2"),
         ],

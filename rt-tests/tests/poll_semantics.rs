@@ -2,7 +2,8 @@
 //! path; every rule is also checked against `--legacy-sleep` (upstream's path),
 //! where it must fail, so each test proves it can see the upstream bug.
 
-use rt_tests::poll::{EVENTTYPE_CLOCK, PollOutcome, Sub, clock, errno, poll_once};
+use rt_tests::host::Host;
+use rt_tests::poll::{EVENTTYPE_CLOCK, PollCall, PollOutcome, Sub, clock, errno, poll_once};
 use rt_tests::wasmer::{SleepPath, default_binary};
 use std::time::Duration;
 
@@ -19,12 +20,18 @@ type Rule = fn(&PollOutcome) -> Result<(), String>;
 /// Runs `subs` on both paths: `rule` must hold on the patched one and fail on the
 /// legacy one.
 fn check(subs: &[Sub], rule: Rule) {
+    check_call(&PollCall::new(subs), rule);
+}
+
+/// Like [`check`], for a call with arbitrary arguments.
+fn check_call(call: &PollCall, rule: Rule) {
     let binary = default_binary();
-    let patched = poll_once(&binary, SleepPath::Precise, subs, HANG_LIMIT);
+    let host = Host::Binary(&binary);
+    let patched = call.run(host, SleepPath::Precise, HANG_LIMIT);
     if let Err(why) = rule(&patched) {
         panic!("patched path breaks the rule: {why}\n{patched:?}");
     }
-    let legacy = poll_once(&binary, SleepPath::Legacy, subs, HANG_LIMIT);
+    let legacy = call.run(host, SleepPath::Legacy, HANG_LIMIT);
     assert!(
         rule(&legacy).is_err(),
         "the legacy path passes too, so this test cannot see the bug: {legacy:?}"
@@ -134,7 +141,7 @@ fn realtime_and_monotonic_absolute_deadlines_both_work() {
     // Legacy handles these two; the patched path must keep doing so.
     let binary = default_binary();
     let future = poll_once(
-        &binary,
+        Host::Binary(&binary),
         SleepPath::Precise,
         &[Sub::absolute(4, clock::MONOTONIC, (50 * MS) as i64)],
         HANG_LIMIT,
@@ -147,7 +154,7 @@ fn realtime_and_monotonic_absolute_deadlines_both_work() {
     )
     .unwrap();
     let past = poll_once(
-        &binary,
+        Host::Binary(&binary),
         SleepPath::Precise,
         &[
             Sub::absolute(5, clock::MONOTONIC, -1_000_000_000),

@@ -1,21 +1,30 @@
 //! `cargo xtask ci`: the README's test command, everything CI runs.
 
 use crate::patches;
+use crate::snapshots::Tracking;
 use crate::workspace::Workspace;
 use anyhow::{Context, Result, bail};
+use std::path::Path;
 use std::process::Command;
 
 /// Checks the patch series, formatting of our own crates, then builds the patched
 /// `wasmer` and runs every test in release mode (one profile, so dependencies build
-/// once), then the unit tests the series adds to the vendored wasmer-wasix.
+/// once) with insta's snapshot rules, then the unit tests the series adds to the
+/// vendored wasmer-wasix.
 pub fn run(ws: &Workspace) -> Result<()> {
     step("patches check");
     patches::check(ws)?;
     step("cargo fmt --check (rt-tests, xtask)");
-    cargo(ws, &["fmt", "--check", "-p", "rt-tests", "-p", "xtask"])?;
-    step("cargo test --release --locked --workspace");
     cargo(
         ws,
+        &[],
+        &["fmt", "--check", "-p", "rt-tests", "-p", "xtask"],
+    )?;
+    step("cargo test --release --locked --workspace");
+    let snapshots = Tracking::start(&ws.root().join("target"))?;
+    cargo(
+        ws,
+        &snapshots.env(),
         &[
             "test",
             "--release",
@@ -24,6 +33,8 @@ pub fn run(ws: &Workspace) -> Result<()> {
             "--no-fail-fast",
         ],
     )?;
+    step("insta snapshots: none pending, none unreferenced");
+    snapshots.check(&[ws.root().join("rt-tests"), ws.root().join("xtask")])?;
     step("vendored wasmer-wasix unit tests");
     crate::vendored_tests::run(ws, false)?;
     step("all checks passed");
@@ -34,11 +45,13 @@ fn step(name: &str) {
     println!("==> {name}");
 }
 
-fn cargo(ws: &Workspace, args: &[&str]) -> Result<()> {
+/// Runs cargo with `envs` and `INSTA_UPDATE=no` (CI never writes snapshots).
+fn cargo(ws: &Workspace, envs: &[(&str, &Path)], args: &[&str]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(&cargo)
         .args(args)
         .current_dir(ws.root())
+        .envs(envs.iter().copied())
         .env("INSTA_UPDATE", "no")
         .status()
         .with_context(|| format!("running {cargo}"))?;

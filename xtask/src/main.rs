@@ -15,6 +15,7 @@ mod patch_mail;
 mod patches;
 mod registry;
 mod series;
+mod snapshots;
 mod tree_diff;
 mod vendor;
 mod vendored_tests;

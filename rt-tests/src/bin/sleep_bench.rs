@@ -10,6 +10,7 @@
 //! ratios patched/native and legacy/patched of p50 and p99.
 
 use clap::Parser;
+use rt_tests::host::Host;
 use rt_tests::samples::Summary;
 use rt_tests::scenario::{Pattern, Runner, Scenario};
 use rt_tests::wasmer::default_binary;
@@ -91,10 +92,12 @@ fn main() {
             for k in 0..results.len() {
                 let slot = (k + trial) % results.len();
                 let runner = results[slot].0;
-                let run = scenario.run(runner, &binary).unwrap_or_else(|e| {
-                    eprintln!("sleep-bench: {} failed: {e}", runner.name());
-                    std::process::exit(1);
-                });
+                let run = scenario
+                    .run(runner, Host::Binary(&binary))
+                    .unwrap_or_else(|e| {
+                        eprintln!("sleep-bench: {} failed: {e}", runner.name());
+                        std::process::exit(1);
+                    });
                 results[slot].1.push(run.summary());
                 results[slot].2.push(run.drift(scenario.period_ns()));
             }
