@@ -14,6 +14,7 @@ mod monorepo;
 mod patch_mail;
 mod patches;
 mod registry;
+mod revert_check;
 mod series;
 mod snapshots;
 mod tree_diff;
@@ -49,6 +50,11 @@ enum Command {
     Patches {
         #[command(subcommand)]
         command: PatchesCommand,
+    },
+    /// Prove the suite sees each patch: run it with one patch left out, expect red.
+    RevertCheck {
+        /// Patches to leave out, one at a time (file name, stem or number); default all.
+        patches: Vec<String>,
     },
     /// Prepare the series for upstream.
     Upstream {
@@ -101,6 +107,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Ci => ci::run(&ws),
         Command::Vendor => vendor::run(&ws),
         Command::VendoredTests { update_lock } => vendored_tests::run(&ws, update_lock),
+        Command::RevertCheck { patches } => revert_check::run(&ws, &patches),
         Command::Patches { command } => match command {
             PatchesCommand::Check => patches::check(&ws),
             PatchesCommand::New {

@@ -1,0 +1,252 @@
+//! `cargo xtask revert-check [PATCH...]`: proves the suite can see every patch.
+//!
+//! For each named patch (default: the whole series) it lays out a copy of the
+//! workspace under `target/revert-check/<patch>/` whose `vendor/` is the pristine
+//! crates plus the series without that patch, runs the README's test build there
+//! (`cargo test --release --locked --workspace --no-fail-fast`), and requires it
+//! to fail. A later patch that no longer applies, or no longer builds, counts as a
+//! failure too: the series cannot ship without the reverted patch. The copies share
+//! one target directory, `target/revert-check/target`, seeded from
+//! `target/release` on first use so only the vendored crates rebuild.
+//!
+//! It is slow (a build and a full suite run per patch), so CI does not run it;
+//! its result goes into the closing note of the work it proves.
+
+use crate::manifest::Manifest;
+use crate::monorepo::copy_tree;
+use crate::patches;
+use crate::series::Series;
+use crate::workspace::Workspace;
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What happened to the suite without one patch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The series does not apply without it.
+    DoesNotApply(String),
+    /// The suite failed: these tests failed or these crates did not compile.
+    Red(Vec<String>),
+    /// The suite passed: it cannot see this patch.
+    Green,
+}
+
+/// Runs the check for `names` (patch file names or their stems; empty: all).
+pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
+    let series = Series::load(&ws.patches_dir())?;
+    let chosen = choose(series.entries(), names)?;
+    let root = ws.root().join("target/revert-check");
+    let target_dir = root.join("target");
+    seed_target_dir(ws, &target_dir)?;
+    let mut results = Vec::new();
+    for name in &chosen {
+        println!("==> without {name}");
+        let outcome = check_one(ws, &series, name, &root.join(stem(name)), &target_dir)?;
+        println!("    {}", describe(&outcome));
+        results.push((name.clone(), outcome));
+    }
+    println!("\nrevert-check:");
+    for (name, outcome) in &results {
+        println!("  {name}: {}", describe(outcome));
+    }
+    let unseen: Vec<&str> = results
+        .iter()
+        .filter(|(_, o)| *o == Outcome::Green)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if !unseen.is_empty() {
+        bail!(
+            "the suite passes without {}: it cannot see these patches",
+            unseen.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The series entries matching `names` (all of them for none).
+fn choose(entries: &[String], names: &[String]) -> Result<Vec<String>> {
+    if names.is_empty() {
+        return Ok(entries.to_vec());
+    }
+    names
+        .iter()
+        .map(|name| {
+            entries
+                .iter()
+                .find(|e| *e == name || stem(e) == name || e.starts_with(name.as_str()))
+                .cloned()
+                .with_context(|| format!("{name} is not in patches/series"))
+        })
+        .collect()
+}
+
+fn stem(name: &str) -> &str {
+    name.strip_suffix(".patch").unwrap_or(name)
+}
+
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::DoesNotApply(why) => format!("red: the series does not apply ({why})"),
+        Outcome::Red(failures) => format!("red: {}", failures.join(", ")),
+        Outcome::Green => "GREEN: the suite does not notice".to_owned(),
+    }
+}
+
+/// Copies `target/release` into `target_dir` once, so the registry dependencies
+/// need no rebuild.
+fn seed_target_dir(ws: &Workspace, target_dir: &Path) -> Result<()> {
+    let release = ws.root().join("target/release");
+    if target_dir.join("release").exists() || !release.is_dir() {
+        return Ok(());
+    }
+    println!("seeding {} from target/release", target_dir.display());
+    std::fs::create_dir_all(target_dir)?;
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(&release)
+        .arg(target_dir)
+        .status()
+        .context("running cp")?;
+    if !status.success() {
+        bail!("copying target/release failed ({status})");
+    }
+    Ok(())
+}
+
+fn check_one(
+    ws: &Workspace,
+    series: &Series,
+    name: &str,
+    dir: &Path,
+    target_dir: &Path,
+) -> Result<Outcome> {
+    let manifest = Manifest::load(&ws.manifest_path())?;
+    let monorepo = patches::pristine(ws, &manifest)?;
+    for (entry, path) in series.entries().iter().zip(series.paths()) {
+        if entry == name {
+            continue;
+        }
+        if let Err(error) = monorepo.apply(&path) {
+            return Ok(Outcome::DoesNotApply(format!("{error:#}")));
+        }
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    copy_workspace(ws, dir)?;
+    std::fs::copy(ws.manifest_path(), dir.join("vendor/crates.toml"))?;
+    for krate in &manifest.crates {
+        copy_tree(
+            &monorepo.crate_dir(krate)?,
+            &dir.join("vendor").join(&krate.dir),
+        )?;
+    }
+    let log_path = dir.join("test.log");
+    let log = std::fs::File::create(&log_path)?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args([
+            "test",
+            "--release",
+            "--locked",
+            "--workspace",
+            "--no-fail-fast",
+        ])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .env("INSTA_UPDATE", "no")
+        .stdout(Stdio::from(log.try_clone()?))
+        .stderr(Stdio::from(log))
+        .status()
+        .context("running cargo test")?;
+    if status.success() {
+        return Ok(Outcome::Green);
+    }
+    let text = std::fs::read_to_string(&log_path)?;
+    let failures = failures(&text);
+    Ok(Outcome::Red(if failures.is_empty() {
+        vec![format!(
+            "cargo test failed ({status}), see {}",
+            log_path.display()
+        )]
+    } else {
+        failures
+    }))
+}
+
+/// Copies the files git knows in the working tree (tracked or new, not ignored),
+/// except `vendor/`, to `dir`.
+fn copy_workspace(ws: &Workspace, dir: &Path) -> Result<()> {
+    let output = Command::new("git")
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .current_dir(ws.root())
+        .output()
+        .context("running git ls-files")?;
+    if !output.status.success() {
+        bail!("git ls-files failed");
+    }
+    for file in output.stdout.split(|b| *b == 0).filter(|f| !f.is_empty()) {
+        let relative = PathBuf::from(String::from_utf8_lossy(file).into_owned());
+        if relative.starts_with("vendor") {
+            continue;
+        }
+        let (from, to) = (ws.root().join(&relative), dir.join(&relative));
+        if !from.is_file() {
+            continue;
+        }
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(&from, &to).with_context(|| format!("copying {}", from.display()))?;
+    }
+    Ok(())
+}
+
+/// Failed tests (`test name ... FAILED`) and crates that did not compile.
+fn failures(log: &str) -> Vec<String> {
+    let mut found: Vec<String> = log
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            if let Some(test) = line
+                .strip_prefix("test ")
+                .and_then(|l| l.strip_suffix(" ... FAILED"))
+            {
+                return Some(test.to_owned());
+            }
+            line.strip_prefix("error: could not compile `")
+                .and_then(|l| l.split('`').next())
+                .map(|krate| format!("{krate} does not compile"))
+        })
+        .collect();
+    found.dedup();
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_failed_tests_and_compile_errors_from_the_log() {
+        let log = "test a ... ok\ntest b ... FAILED\n\
+                   error: could not compile `wasmer-wasix` (lib) due to 2 previous errors\n";
+        assert_eq!(failures(log), ["b", "wasmer-wasix does not compile"]);
+    }
+
+    #[test]
+    fn chooses_patches_by_name_stem_or_number() {
+        let entries = ["0001-a.patch".to_owned(), "0002-b.patch".to_owned()];
+        assert_eq!(choose(&entries, &[]).unwrap(), entries);
+        let picked = choose(&entries, &["0002".to_owned(), "0001-a".to_owned()]).unwrap();
+        assert_eq!(picked, ["0002-b.patch", "0001-a.patch"]);
+        assert!(choose(&entries, &["0003".to_owned()]).is_err());
+    }
+}
