@@ -4,11 +4,19 @@
 //! it was taken from.
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use wasmer_wasix::os::deadline::{Deadline, clock_nanos};
 
 const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 proptest! {
+    #![proptest_config(ProptestConfig {
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/deadline_props.txt",
+        ))),
+        ..ProptestConfig::default()
+    })]
+
     #[test]
     fn after_adds_or_saturates_at_never(start in any::<u64>(), timeout in any::<u64>()) {
         let deadline = Deadline::from_nanos(start).after(timeout);
