@@ -135,6 +135,7 @@ fn check_one(
         std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
     }
     copy_workspace(ws, dir)?;
+    std::fs::create_dir_all(dir.join("vendor"))?;
     std::fs::copy(ws.manifest_path(), dir.join("vendor/crates.toml"))?;
     for krate in &manifest.crates {
         copy_tree(
