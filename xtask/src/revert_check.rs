@@ -1,7 +1,7 @@
 //! `cargo xtask revert-check [PATCH...]`: proves the suite can see every patch.
 //!
 //! For each named patch (default: the whole series) it lays out a copy of the
-//! workspace under `target/revert-check/<patch>/` whose `vendor/` is the pristine
+//! committed workspace (`HEAD`) under `target/revert-check/<patch>/` whose `vendor/` is the pristine
 //! crates plus the series without that patch, runs the README's test build there
 //! (`cargo test --release --locked --workspace --no-fail-fast`), and requires it
 //! to fail. A later patch that no longer applies, or no longer builds, counts as a
@@ -18,7 +18,7 @@ use crate::patches;
 use crate::series::Series;
 use crate::workspace::Workspace;
 use anyhow::{Context, Result, bail};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// What happened to the suite without one patch.
@@ -176,36 +176,24 @@ fn check_one(
     }))
 }
 
-/// Copies the files git knows in the working tree (tracked or new, not ignored),
-/// except `vendor/`, to `dir`.
+/// Extracts the committed `HEAD`, except `vendor/`, to `dir`: the check is about
+/// the suite as committed, not about edits in progress.
 fn copy_workspace(ws: &Workspace, dir: &Path) -> Result<()> {
-    let output = Command::new("git")
-        .args([
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-        ])
+    std::fs::create_dir_all(dir)?;
+    let archive = Command::new("git")
+        .args(["archive", "--format=tar", "HEAD"])
         .current_dir(ws.root())
-        .output()
-        .context("running git ls-files")?;
-    if !output.status.success() {
-        bail!("git ls-files failed");
-    }
-    for file in output.stdout.split(|b| *b == 0).filter(|f| !f.is_empty()) {
-        let relative = PathBuf::from(String::from_utf8_lossy(file).into_owned());
-        if relative.starts_with("vendor") {
-            continue;
-        }
-        let (from, to) = (ws.root().join(&relative), dir.join(&relative));
-        if !from.is_file() {
-            continue;
-        }
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::copy(&from, &to).with_context(|| format!("copying {}", from.display()))?;
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("running git archive")?;
+    let status = Command::new("tar")
+        .args(["-x", "--exclude=vendor", "-C"])
+        .arg(dir)
+        .stdin(archive.stdout.context("git archive's stdout")?)
+        .status()
+        .context("running tar")?;
+    if !status.success() {
+        bail!("extracting HEAD into {} failed", dir.display());
     }
     Ok(())
 }
