@@ -39,16 +39,44 @@ pub fn run_limited(
     limit: Duration,
     after_spawn: impl FnOnce(libc::pid_t),
 ) -> std::io::Result<Finished> {
+    run_with_stdout(command, StdoutTo::Capture, limit, after_spawn)
+}
+
+/// Where a child's stdout goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StdoutTo {
+    /// A pipe whose contents end up in [`Finished::stdout`].
+    Capture,
+    /// `/dev/null`.
+    DevNull,
+    /// A pipe that is read and thrown away ([`Finished::stdout`] stays empty).
+    DiscardedPipe,
+}
+
+/// Like [`run_limited`], with stdout sent where `stdout` says.
+pub fn run_with_stdout(
+    command: &mut Command,
+    stdout: StdoutTo,
+    limit: Duration,
+    after_spawn: impl FnOnce(libc::pid_t),
+) -> std::io::Result<Finished> {
     let start = Instant::now();
+    let stdout_stdio = match stdout {
+        StdoutTo::DevNull => Stdio::from(std::fs::File::create("/dev/null")?),
+        StdoutTo::Capture | StdoutTo::DiscardedPipe => Stdio::piped(),
+    };
     let mut child = command
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
+        .stdout(stdout_stdio)
         .stderr(Stdio::piped())
         .spawn()?;
     // Stdin stays an open pipe without data until the child exits: a guest that
     // polls it waits instead of seeing end-of-file.
     let stdin = child.stdin.take();
-    let stdout = drain(child.stdout.take());
+    let stdout = match stdout {
+        StdoutTo::DiscardedPipe => discard(child.stdout.take()),
+        _ => drain(child.stdout.take()),
+    };
     let stderr = drain(child.stderr.take());
     let pid = libc::pid_t::try_from(child.id()).expect("pid fits pid_t");
     let (reaped_tx, reaped_rx) = mpsc::channel::<()>();
@@ -100,5 +128,14 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<St
             text = String::from_utf8_lossy(&bytes).into_owned();
         }
         text
+    })
+}
+
+fn discard(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        if let Some(mut pipe) = pipe {
+            let _ = std::io::copy(&mut pipe, &mut std::io::sink());
+        }
+        String::new()
     })
 }

@@ -19,18 +19,22 @@ pub fn artifact_dir() -> PathBuf {
 /// `target/rt-tests/<output>.wasm`. Returns its path.
 ///
 /// Each `{{KEY}}` is replaced by its value from `params` first; then each
-/// `{{include:NAME}}` by the text of `guests/include/NAME.wat`.
+/// `{{include:NAME}}` by the text of `guests/include/NAME.wat`; then the `{{KEY}}`s
+/// the includes brought in.
 ///
 /// # Panics
 /// If a source is missing, a placeholder is left unreplaced, or the WAT is invalid:
 /// guests are part of the test suite, so these are bugs in the suite.
 pub fn compile(name: &str, output: &str, params: &[(&str, &str)]) -> PathBuf {
     let source_path = source_dir().join(format!("{name}.wat"));
-    let mut source = read(&source_path);
-    for (key, value) in params {
-        source = source.replace(&format!("{{{{{key}}}}}"), value);
-    }
-    source = expand_includes(&source);
+    let fill = |mut text: String| {
+        for (key, value) in params {
+            text = text.replace(&format!("{{{{{key}}}}}"), value);
+        }
+        text
+    };
+    // Placeholders can choose an include, and includes can hold placeholders.
+    let source = fill(expand_includes(&fill(read(&source_path))));
     assert!(
         !source.contains("{{"),
         "{name}.wat has a placeholder without a value"

@@ -1,0 +1,220 @@
+//! Dispatch benchmark: what one WASI host call costs, natively, on the patched
+//! `wasmer` and on upstream's paths, side by side and interleaved in one run.
+//!
+//! ```text
+//! cargo run --release --locked -p rt-tests --bin dispatch-bench -- \
+//!     [--trials 5] [--upstream <pristine wasmer>] [--json out.json]
+//! ```
+//!
+//! Each guest calls one function in a loop and times the loop itself (process
+//! start-up is not counted). Runners: native (the equivalent syscall or library
+//! call from this process), `patched` (the default binary), `legacy` (the same
+//! binary with `--legacy-sleep`) and, with `--upstream`, a build of the pristine
+//! crates (`cargo xtask upstream build`). It prints the median ns per call over
+//! the trials and the ratios patched/native and upstream/patched.
+
+use clap::Parser;
+use rt_tests::dispatch::{self, Call};
+use rt_tests::samples::Summary;
+use rt_tests::wasmer::default_binary;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(about = "ns per WASI call: native vs patched vs legacy vs upstream, interleaved")]
+struct Args {
+    /// Trials per call and runner.
+    #[arg(long, default_value_t = 5)]
+    trials: usize,
+    /// Multiplies every loop's call count.
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// The patched `wasmer` binary (default: next to this executable).
+    #[arg(long)]
+    wasmer: Option<PathBuf>,
+    /// A `wasmer` built from the pristine crates, to compare with.
+    #[arg(long)]
+    upstream: Option<PathBuf>,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// Who makes the calls.
+#[derive(Debug, Clone)]
+enum Runner {
+    Native,
+    Binary {
+        name: &'static str,
+        path: PathBuf,
+        args: &'static [&'static str],
+    },
+}
+
+impl Runner {
+    fn name(&self) -> &'static str {
+        match self {
+            Runner::Native => "native",
+            Runner::Binary { name, .. } => name,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    call: &'static str,
+    runner: &'static str,
+    calls_per_trial: u32,
+    trials: usize,
+    median_ns: Option<f64>,
+    min_ns: Option<f64>,
+    max_ns: Option<f64>,
+    error: Option<String>,
+}
+
+/// Calls per loop: enough for a stable figure on the fast paths.
+fn base_count(call: Call) -> u32 {
+    match call {
+        Call::ClockTimeGet | Call::ArgsSizesGet => 200_000,
+        Call::RandomGet16 => 100_000,
+        Call::Write4kDevNull => 20_000,
+        _ => 50_000,
+    }
+}
+
+fn main() {
+    let args = Args::parse();
+    if args.trials == 0 || args.scale.is_nan() || args.scale <= 0.0 {
+        fail("--trials must be at least 1 and --scale above 0");
+    }
+    let patched = args.wasmer.clone().unwrap_or_else(default_binary);
+    let mut runners = vec![Runner::Native];
+    for (name, path, extra) in [
+        ("patched", Some(patched.clone()), &[][..]),
+        ("legacy", Some(patched), &["--legacy-sleep"][..]),
+        ("upstream", args.upstream.clone(), &[][..]),
+    ] {
+        let Some(path) = path else { continue };
+        if !path.is_file() {
+            fail(&format!("no wasmer binary at {}", path.display()));
+        }
+        runners.push(Runner::Binary {
+            name,
+            path,
+            args: extra,
+        });
+    }
+
+    let mut rows = Vec::new();
+    for call in Call::ALL {
+        let count = ((f64::from(base_count(call)) * args.scale) as u32).max(10);
+        // Upstream's slow paths take ~100 µs a call: a tenth of the loop is plenty.
+        let slow_count = (count / 10).max(10);
+        eprintln!("measuring {} ...", call.name());
+        let guests = (call.guest(count), call.guest(slow_count));
+        let mut results: Vec<(Vec<f64>, Option<String>)> = vec![(Vec::new(), None); runners.len()];
+        for trial in 0..args.trials {
+            for k in 0..runners.len() {
+                let slot = (k + trial) % runners.len();
+                let runner = &runners[slot];
+                if results[slot].1.is_some() {
+                    continue;
+                }
+                let measured = match runner {
+                    Runner::Native => Ok(call.native_ns(count)),
+                    Runner::Binary { name, path, args } => {
+                        let guest = if *name == "patched" {
+                            &guests.0
+                        } else {
+                            &guests.1
+                        };
+                        dispatch::guest_ns(
+                            path,
+                            args,
+                            guest,
+                            call.stdout(),
+                            Duration::from_secs(20),
+                        )
+                    }
+                };
+                match measured {
+                    Ok(ns) => results[slot].0.push(ns),
+                    Err(why) => results[slot].1 = Some(why),
+                }
+            }
+        }
+        for (runner, (samples, error)) in runners.iter().zip(results) {
+            let stat = |f: fn(&Summary) -> i64| {
+                let scaled: Vec<i64> = samples.iter().map(|ns| (ns * 1000.0) as i64).collect();
+                (!samples.is_empty()).then(|| f(&Summary::of(&scaled)) as f64 / 1000.0)
+            };
+            rows.push(Row {
+                call: call.name(),
+                runner: runner.name(),
+                calls_per_trial: if matches!(runner, Runner::Binary { name, .. } if *name != "patched") {
+                    slow_count
+                } else {
+                    count
+                },
+                trials: samples.len(),
+                median_ns: stat(|s| s.p50),
+                min_ns: stat(|s| s.min),
+                max_ns: stat(|s| s.max),
+                error,
+            });
+        }
+    }
+    print_table(&rows, &runners);
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&rows).expect("serializing rows");
+        if let Err(e) = std::fs::write(path, json) {
+            fail(&format!("writing {}: {e}", path.display()));
+        }
+    }
+}
+
+fn fail(why: &str) -> ! {
+    eprintln!("dispatch-bench: {why}");
+    std::process::exit(2);
+}
+
+fn print_table(rows: &[Row], runners: &[Runner]) {
+    let names: Vec<&str> = runners.iter().map(Runner::name).collect();
+    print!("{:<18}", "ns per call");
+    for name in &names {
+        print!(" {name:>10}");
+    }
+    println!(" {:>15} {:>17}", "patched/native", "upstream/patched");
+    for call in Call::ALL {
+        let median = |runner: &str| {
+            rows.iter()
+                .find(|r| r.call == call.name() && r.runner == runner)
+                .and_then(|r| r.median_ns)
+        };
+        print!("{:<18}", call.name());
+        for name in &names {
+            match median(name) {
+                Some(ns) => print!(" {ns:>10.1}"),
+                None => print!(" {:>10}", "hang/err"),
+            }
+        }
+        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) if b > 0.0 => format!("{:.1}x", a / b),
+            _ => "-".to_owned(),
+        };
+        println!(
+            " {:>15} {:>17}",
+            ratio(median("patched"), median("native")),
+            ratio(median("upstream"), median("patched"))
+        );
+    }
+    for row in rows.iter().filter(|r| r.error.is_some()) {
+        println!(
+            "{} on {}: {}",
+            row.call,
+            row.runner,
+            row.error.as_deref().unwrap_or_default()
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! The per-call cost of WASI host functions: guests that call one function in a
+//! loop (`guests/call_loop.wat`), the native equivalent of each call, and a runner
+//! that reports nanoseconds per call.
+
+use crate::child::{self, StdoutTo};
+use crate::guests;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// One host call the benchmark measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Call {
+    /// `clock_time_get(Monotonic)`.
+    ClockTimeGet,
+    /// `poll_oneoff` on one relative Monotonic clock with timeout 0.
+    PollTimeout0,
+    /// `poll_oneoff` on one relative Monotonic clock with timeout 1 ns.
+    PollTimeout1ns,
+    /// `fd_write` of 1 byte to stdout, which is `/dev/null`.
+    Write1DevNull,
+    /// `fd_write` of 1 byte to stdout, which is a pipe.
+    Write1Pipe,
+    /// `fd_write` of 4 KiB to stdout, which is `/dev/null`.
+    Write4kDevNull,
+    /// `sched_yield`.
+    SchedYield,
+    /// `args_sizes_get`.
+    ArgsSizesGet,
+    /// `random_get` of 16 bytes.
+    RandomGet16,
+}
+
+impl Call {
+    /// Every call, in report order.
+    pub const ALL: [Call; 9] = [
+        Call::ClockTimeGet,
+        Call::PollTimeout0,
+        Call::PollTimeout1ns,
+        Call::Write1DevNull,
+        Call::Write1Pipe,
+        Call::Write4kDevNull,
+        Call::SchedYield,
+        Call::ArgsSizesGet,
+        Call::RandomGet16,
+    ];
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Call::ClockTimeGet => "clock_time_get",
+            Call::PollTimeout0 => "poll_oneoff 0",
+            Call::PollTimeout1ns => "poll_oneoff 1ns",
+            Call::Write1DevNull => "fd_write 1B null",
+            Call::Write1Pipe => "fd_write 1B pipe",
+            Call::Write4kDevNull => "fd_write 4K null",
+            Call::SchedYield => "sched_yield",
+            Call::ArgsSizesGet => "args_sizes_get",
+            Call::RandomGet16 => "random_get 16B",
+        }
+    }
+
+    /// Where the guest's stdout goes.
+    pub fn stdout(self) -> StdoutTo {
+        match self {
+            Call::Write1Pipe => StdoutTo::DiscardedPipe,
+            _ => StdoutTo::DevNull,
+        }
+    }
+
+    /// Compiles the loop guest making `count` calls.
+    pub fn guest(self, count: u32) -> PathBuf {
+        let (call, extra): (&str, &[(&str, &str)]) = match self {
+            Call::ClockTimeGet => ("clock_time_get", &[]),
+            Call::PollTimeout0 => ("poll_timeout", &[("TIMEOUT_NS", "0")]),
+            Call::PollTimeout1ns => ("poll_timeout", &[("TIMEOUT_NS", "1")]),
+            Call::Write1DevNull | Call::Write1Pipe => ("fd_write", &[("BYTES", "1")]),
+            Call::Write4kDevNull => ("fd_write", &[("BYTES", "4096")]),
+            Call::SchedYield => ("sched_yield", &[]),
+            Call::ArgsSizesGet => ("args_sizes_get", &[]),
+            Call::RandomGet16 => ("random_get", &[]),
+        };
+        let count = count.to_string();
+        let mut params = vec![("CALL", call), ("COUNT", count.as_str())];
+        params.extend_from_slice(extra);
+        let output = format!("call_loop_{}_{count}", self.name().replace(' ', "_"));
+        guests::compile("call_loop", &output, &params)
+    }
+
+    /// ns per call of the native equivalent, over `count` calls (after a warm-up of
+    /// a tenth of them).
+    pub fn native_ns(self, count: u32) -> f64 {
+        let mut native = Native::new(self);
+        for _ in 0..count / 10 {
+            native.call();
+        }
+        let start = Instant::now();
+        for _ in 0..count {
+            native.call();
+        }
+        start.elapsed().as_nanos() as f64 / f64::from(count)
+    }
+}
+
+/// State for the native equivalent of a [`Call`].
+struct Native {
+    call: Call,
+    sink: Option<std::fs::File>,
+    /// Keeps the reading end of a pipe drained.
+    _reader: Option<std::thread::JoinHandle<()>>,
+    buf: Vec<u8>,
+}
+
+impl Native {
+    fn new(call: Call) -> Self {
+        let (sink, reader) = match call {
+            Call::Write1DevNull | Call::Write4kDevNull => (
+                Some(std::fs::File::create("/dev/null").expect("opening /dev/null")),
+                None,
+            ),
+            Call::Write1Pipe => {
+                let (mut rx, tx) = std::io::pipe().expect("creating a pipe");
+                let reader = std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut rx, &mut std::io::sink());
+                });
+                (
+                    Some(std::fs::File::from(std::os::fd::OwnedFd::from(tx))),
+                    Some(reader),
+                )
+            }
+            _ => (None, None),
+        };
+        let len = if call == Call::Write4kDevNull {
+            4096
+        } else {
+            16
+        };
+        Native {
+            call,
+            sink,
+            _reader: reader,
+            buf: vec![b'x'; len],
+        }
+    }
+
+    fn call(&mut self) {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY (all arms): plain syscalls on valid pointers and open descriptors.
+        unsafe {
+            match self.call {
+                Call::ClockTimeGet => {
+                    libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts);
+                }
+                Call::PollTimeout0 | Call::PollTimeout1ns => {
+                    // A poll that must not block: ppoll with no descriptors and a
+                    // zero timeout. (clock_nanosleep on a deadline that has just
+                    // passed still sleeps for the timer slack, ~60 µs here.)
+                    libc::ppoll(std::ptr::null_mut(), 0, &ts, std::ptr::null());
+                }
+                Call::Write1DevNull | Call::Write1Pipe | Call::Write4kDevNull => {
+                    let fd = self.sink.as_ref().expect("a sink").as_raw_fd();
+                    let len = if self.call == Call::Write4kDevNull {
+                        4096
+                    } else {
+                        1
+                    };
+                    libc::write(fd, self.buf.as_ptr().cast(), len);
+                }
+                Call::SchedYield => {
+                    libc::sched_yield();
+                }
+                Call::ArgsSizesGet => {
+                    // WASI answers from the process's own argument list.
+                    std::hint::black_box(std::env::args_os().map(|a| a.len()).sum::<usize>());
+                }
+                Call::RandomGet16 => {
+                    libc::getrandom(self.buf.as_mut_ptr().cast(), 16, 0);
+                }
+            }
+        }
+    }
+}
+
+/// Runs `guest` with `binary` (plus `extra_args` before the guest) and returns ns
+/// per call as the guest measured it, or why there is none (a hang is a guest
+/// still running after `limit`).
+pub fn guest_ns(
+    binary: &Path,
+    extra_args: &[&str],
+    guest: &Path,
+    stdout: StdoutTo,
+    limit: Duration,
+) -> Result<f64, String> {
+    let mut command = std::process::Command::new(binary);
+    command.arg("run").args(extra_args).arg(guest);
+    let run = child::run_with_stdout(&mut command, stdout, limit, |_| {})
+        .map_err(|e| format!("spawning {}: {e}", binary.display()))?;
+    if run.timed_out {
+        return Err(format!("hangs (killed after {limit:?})"));
+    }
+    if !run.status.success() {
+        return Err(format!("{:?}: {}", run.status, run.stderr.trim()));
+    }
+    let field = |name: &str| -> Result<f64, String> {
+        run.stderr
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .ok_or_else(|| format!("no `{name}` in the guest's output: {}", run.stderr))
+    };
+    Ok(field("elapsed ")? / field("calls ")?)
+}
