@@ -15,9 +15,11 @@ mod patch_mail;
 mod patches;
 mod registry;
 mod revert_check;
+mod scratch;
 mod series;
 mod snapshots;
 mod tree_diff;
+mod upstream_build;
 mod vendor;
 mod vendored_tests;
 mod workspace;
@@ -89,6 +91,8 @@ enum UpstreamCommand {
         /// Output directory (created if missing; existing *.patch files in it are replaced).
         dir: PathBuf,
     },
+    /// Build a `wasmer` CLI from the pristine crates (no patch) to target/upstream/wasmer.
+    Build,
 }
 
 fn main() -> ExitCode {
@@ -119,6 +123,7 @@ fn run(cli: Cli) -> Result<()> {
         },
         Command::Upstream { command } => match command {
             UpstreamCommand::Export { dir } => export::run(&ws, &dir),
+            UpstreamCommand::Build => upstream_build::run(&ws),
         },
     }
 }

@@ -6,8 +6,8 @@
 //! (`cargo test --release --locked --workspace --no-fail-fast`), and requires it
 //! to fail. A later patch that no longer applies, or no longer builds, counts as a
 //! failure too: the series cannot ship without the reverted patch. The copies share
-//! one target directory, `target/revert-check/target`, seeded from
-//! `target/release` on first use so only the vendored crates rebuild.
+//! the scratch target directory (`crate::scratch`), so only the vendored crates
+//! and our crates rebuild.
 //!
 //! It is slow (a build and a full suite run per patch), so CI does not run it;
 //! its result goes into the closing note of the work it proves.
@@ -37,8 +37,7 @@ pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
     let series = Series::load(&ws.patches_dir())?;
     let chosen = choose(series.entries(), names)?;
     let root = ws.root().join("target/revert-check");
-    let target_dir = root.join("target");
-    seed_target_dir(ws, &target_dir)?;
+    let target_dir = crate::scratch::target_dir(ws)?;
     let mut results = Vec::new();
     for name in &chosen {
         println!("==> without {name}");
@@ -91,27 +90,6 @@ fn describe(outcome: &Outcome) -> String {
         Outcome::Red(failures) => format!("red: {}", failures.join(", ")),
         Outcome::Green => "GREEN: the suite does not notice".to_owned(),
     }
-}
-
-/// Copies `target/release` into `target_dir` once, so the registry dependencies
-/// need no rebuild.
-fn seed_target_dir(ws: &Workspace, target_dir: &Path) -> Result<()> {
-    let release = ws.root().join("target/release");
-    if target_dir.join("release").exists() || !release.is_dir() {
-        return Ok(());
-    }
-    println!("seeding {} from target/release", target_dir.display());
-    std::fs::create_dir_all(target_dir)?;
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(&release)
-        .arg(target_dir)
-        .status()
-        .context("running cp")?;
-    if !status.success() {
-        bail!("copying target/release failed ({status})");
-    }
-    Ok(())
 }
 
 fn check_one(
