@@ -61,26 +61,29 @@ fn bucket_layout() {
     insta::assert_snapshot!(edges.join("\n"));
 }
 
+/// Snapshots the summary and the histograms of every re-arming under `model`, as
+/// `<name>_summary` and `<name>_histogram`.
+fn assert_simulation(name: &str, model: WakeModel, title: &str) {
+    let (hists, summary) = simulate(model);
+    insta::assert_snapshot!(format!("{name}_summary"), summary);
+    insta::assert_snapshot!(format!("{name}_histogram"), render(title, &hists));
+}
+
 #[test]
 fn simulated_high_resolution_timer() {
-    let (hists, summary) = simulate(WakeModel::HRTIMER);
-    insta::assert_snapshot!("hrtimer_summary", summary);
-    insta::assert_snapshot!(
-        "hrtimer_histogram",
-        render("simulated hrtimer, 2000 x 1 ms, seed 0x5eed", &hists)
+    assert_simulation(
+        "hrtimer",
+        WakeModel::HRTIMER,
+        "simulated hrtimer, 2000 x 1 ms, seed 0x5eed",
     );
 }
 
 #[test]
 fn simulated_timer_wheel() {
-    let (hists, summary) = simulate(WakeModel::TIMER_WHEEL);
-    insta::assert_snapshot!("timer_wheel_summary", summary);
-    insta::assert_snapshot!(
-        "timer_wheel_histogram",
-        render(
-            "simulated 1 ms timer wheel, 2000 x 1 ms, seed 0x5eed",
-            &hists
-        )
+    assert_simulation(
+        "timer_wheel",
+        WakeModel::TIMER_WHEEL,
+        "simulated 1 ms timer wheel, 2000 x 1 ms, seed 0x5eed",
     );
 }
 
