@@ -9,9 +9,12 @@
 //! Each guest calls one function in a loop and times the loop itself (process
 //! start-up is not counted). Runners: native (the equivalent syscall or library
 //! call from this process), `patched` (the default binary), `legacy` (the same
-//! binary with `--legacy-sleep`) and, with `--upstream`, a build of the pristine
-//! crates (`cargo xtask upstream build`). It prints the median ns per call over
-//! the trials and the ratios patched/native and upstream/patched.
+//! binary with `--legacy-sleep`), with `--upstream`, a build of the pristine
+//! crates (`cargo xtask upstream build`; it and `legacy` make a tenth of the
+//! calls, their slow paths being slow), and with `--baseline`, another build of the
+//! series (a patch's "before", same call counts as `patched`). It prints the
+//! median ns per call over the trials and the ratios patched/native,
+//! upstream/patched and baseline/patched.
 
 use clap::Parser;
 use rt_tests::dispatch::{self, Call};
@@ -36,6 +39,10 @@ struct Args {
     /// A `wasmer` built from the pristine crates, to compare with.
     #[arg(long)]
     upstream: Option<PathBuf>,
+    /// Another build of the series (say, before a patch), run with the same call
+    /// counts as `patched`, for a patch's before/after.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -94,6 +101,7 @@ fn main() {
         ("patched", Some(patched.clone()), &[][..]),
         ("legacy", Some(patched), &["--legacy-sleep"][..]),
         ("upstream", args.upstream.clone(), &[][..]),
+        ("baseline", args.baseline.clone(), &[][..]),
     ] {
         let Some(path) = path else { continue };
         if !path.is_file() {
@@ -109,7 +117,6 @@ fn main() {
     let mut rows = Vec::new();
     for call in Call::ALL {
         let count = ((f64::from(base_count(call)) * args.scale) as u32).max(10);
-        // Upstream's slow paths take ~100 µs a call: a tenth of the loop is plenty.
         let slow_count = (count / 10).max(10);
         eprintln!("measuring {} ...", call.name());
         let guests = (call.guest(count), call.guest(slow_count));
@@ -124,7 +131,7 @@ fn main() {
                 let measured = match runner {
                     Runner::Native => Ok(call.native_ns(count)),
                     Runner::Binary { name, path, args } => {
-                        let guest = if *name == "patched" {
+                        let guest = if full_count(name) {
                             &guests.0
                         } else {
                             &guests.1
@@ -152,10 +159,10 @@ fn main() {
             rows.push(Row {
                 call: call.name(),
                 runner: runner.name(),
-                calls_per_trial: if matches!(runner, Runner::Binary { name, .. } if *name != "patched") {
-                    slow_count
-                } else {
+                calls_per_trial: if full_count(runner.name()) {
                     count
+                } else {
+                    slow_count
                 },
                 trials: samples.len(),
                 median_ns: stat(|s| s.p50),
@@ -174,6 +181,12 @@ fn main() {
     }
 }
 
+/// Runners that make every call of a loop; `legacy` and `upstream` make a tenth,
+/// since their slow paths take ~100 µs a call.
+fn full_count(runner: &str) -> bool {
+    matches!(runner, "native" | "patched" | "baseline")
+}
+
 fn fail(why: &str) -> ! {
     eprintln!("dispatch-bench: {why}");
     std::process::exit(2);
@@ -185,7 +198,10 @@ fn print_table(rows: &[Row], runners: &[Runner]) {
     for name in &names {
         print!(" {name:>10}");
     }
-    println!(" {:>15} {:>17}", "patched/native", "upstream/patched");
+    println!(
+        " {:>15} {:>17} {:>17}",
+        "patched/native", "upstream/patched", "baseline/patched"
+    );
     for call in Call::ALL {
         let median = |runner: &str| {
             rows.iter()
@@ -204,9 +220,10 @@ fn print_table(rows: &[Row], runners: &[Runner]) {
             _ => "-".to_owned(),
         };
         println!(
-            " {:>15} {:>17}",
+            " {:>15} {:>17} {:>17}",
             ratio(median("patched"), median("native")),
-            ratio(median("upstream"), median("patched"))
+            ratio(median("upstream"), median("patched")),
+            ratio(median("baseline"), median("patched"))
         );
     }
     for row in rows.iter().filter(|r| r.error.is_some()) {
