@@ -4,6 +4,7 @@
 
 use crate::child::{self, StdoutTo};
 use crate::guests;
+use crate::wasmer::{self, SleepPath};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -184,18 +185,17 @@ impl Native {
     }
 }
 
-/// Runs `guest` with `binary` (plus `extra_args` before the guest) and returns ns
+/// Runs `guest` with `binary` on sleep path `path` and returns ns
 /// per call as the guest measured it, or why there is none (a hang is a guest
 /// still running after `limit`).
 pub fn guest_ns(
     binary: &Path,
-    extra_args: &[&str],
+    path: SleepPath,
     guest: &Path,
     stdout: StdoutTo,
     limit: Duration,
 ) -> Result<f64, String> {
-    let mut command = std::process::Command::new(binary);
-    command.arg("run").args(extra_args).arg(guest);
+    let mut command = wasmer::command(binary, path, guest);
     let run = child::run_with_stdout(&mut command, stdout, limit, |_| {})
         .map_err(|e| format!("spawning {}: {e}", binary.display()))?;
     if run.timed_out {

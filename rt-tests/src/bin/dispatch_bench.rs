@@ -19,7 +19,7 @@
 use clap::Parser;
 use rt_tests::dispatch::{self, Call};
 use rt_tests::samples::Summary;
-use rt_tests::wasmer::default_binary;
+use rt_tests::wasmer::{SleepPath, default_binary};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -55,7 +55,7 @@ enum Runner {
     Binary {
         name: &'static str,
         path: PathBuf,
-        args: &'static [&'static str],
+        sleep: SleepPath,
     },
 }
 
@@ -98,10 +98,11 @@ fn main() {
     let patched = args.wasmer.clone().unwrap_or_else(default_binary);
     let mut runners = vec![Runner::Native];
     for (name, path, extra) in [
-        ("patched", Some(patched.clone()), &[][..]),
-        ("legacy", Some(patched), &["--legacy-sleep"][..]),
-        ("upstream", args.upstream.clone(), &[][..]),
-        ("baseline", args.baseline.clone(), &[][..]),
+        ("patched", Some(patched.clone()), SleepPath::Precise),
+        ("legacy", Some(patched), SleepPath::Legacy),
+        // No flag: upstream's CLI does not know --legacy-sleep.
+        ("upstream", args.upstream.clone(), SleepPath::Precise),
+        ("baseline", args.baseline.clone(), SleepPath::Precise),
     ] {
         let Some(path) = path else { continue };
         if !path.is_file() {
@@ -110,7 +111,7 @@ fn main() {
         runners.push(Runner::Binary {
             name,
             path,
-            args: extra,
+            sleep: extra,
         });
     }
 
@@ -130,7 +131,7 @@ fn main() {
                 }
                 let measured = match runner {
                     Runner::Native => Ok(call.native_ns(count)),
-                    Runner::Binary { name, path, args } => {
+                    Runner::Binary { name, path, sleep } => {
                         let guest = if full_count(name) {
                             &guests.0
                         } else {
@@ -138,7 +139,7 @@ fn main() {
                         };
                         dispatch::guest_ns(
                             path,
-                            args,
+                            *sleep,
                             guest,
                             call.stdout(),
                             Duration::from_secs(20),
