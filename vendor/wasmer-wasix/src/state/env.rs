@@ -122,9 +122,7 @@ impl WasiEnvInit {
                 inodes,
                 fs,
                 futexs: Default::default(),
-                clock_offset: std::sync::Mutex::new(
-                    self.state.clock_offset.lock().unwrap().clone(),
-                ),
+                clock_offset: self.state.clock_offset.clone(),
                 args: std::sync::Mutex::new(self.state.args.lock().unwrap().clone()),
                 envs: std::sync::Mutex::new(self.state.envs.lock().unwrap().deref().clone()),
                 signals: std::sync::Mutex::new(self.state.signals.lock().unwrap().deref().clone()),

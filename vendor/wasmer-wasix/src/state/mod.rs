@@ -54,6 +54,48 @@ pub(crate) use linker::*;
 /// all the rights enabled
 pub const ALL_RIGHTS: Rights = Rights::all();
 
+/// The offsets a guest set with `clock_time_set`, one per clock, added to the host
+/// clock by `clock_time_get`. Atomics rather than a locked map: `clock_time_get`
+/// reads them on every call, and a guest sets them rarely if ever.
+#[derive(Debug, Default)]
+pub(crate) struct ClockOffsets([std::sync::atomic::AtomicI64; 4]);
+
+impl ClockOffsets {
+    fn slot(clock: Snapshot0Clockid) -> Option<usize> {
+        match clock {
+            Snapshot0Clockid::Realtime => Some(0),
+            Snapshot0Clockid::Monotonic => Some(1),
+            Snapshot0Clockid::ProcessCputimeId => Some(2),
+            Snapshot0Clockid::ThreadCputimeId => Some(3),
+            _ => None,
+        }
+    }
+
+    /// The offset of `clock` in ns (0 if none was set).
+    pub fn get(&self, clock: Snapshot0Clockid) -> i64 {
+        Self::slot(clock).map_or(0, |slot| {
+            self.0[slot].load(std::sync::atomic::Ordering::Relaxed)
+        })
+    }
+
+    /// Sets the offset of `clock` in ns.
+    pub fn set(&self, clock: Snapshot0Clockid, offset: i64) {
+        if let Some(slot) = Self::slot(clock) {
+            self.0[slot].store(offset, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+impl Clone for ClockOffsets {
+    fn clone(&self) -> Self {
+        Self(std::array::from_fn(|slot| {
+            std::sync::atomic::AtomicI64::new(
+                self.0[slot].load(std::sync::atomic::Ordering::Relaxed),
+            )
+        }))
+    }
+}
+
 #[allow(dead_code)]
 struct WasiStateOpener {
     root_fs: WasiFsRoot,
@@ -131,7 +173,7 @@ pub(crate) struct WasiState {
     pub fs: WasiFs,
     pub inodes: WasiInodes,
     pub futexs: Mutex<WasiFutexState>,
-    pub clock_offset: Mutex<HashMap<Snapshot0Clockid, i64>>,
+    pub clock_offset: ClockOffsets,
     pub args: Mutex<Vec<String>>,
     pub envs: Mutex<Vec<Vec<u8>>>,
     pub signals: Mutex<HashMap<Signal, Disposition>>,
@@ -251,7 +293,7 @@ impl WasiState {
             secret: self.secret,
             inodes: self.inodes.clone(),
             futexs: Default::default(),
-            clock_offset: Mutex::new(self.clock_offset.lock().unwrap().clone()),
+            clock_offset: self.clock_offset.clone(),
             args: Mutex::new(self.args.lock().unwrap().clone()),
             envs: Mutex::new(self.envs.lock().unwrap().clone()),
             signals: Mutex::new(self.signals.lock().unwrap().clone()),

@@ -35,13 +35,8 @@ pub fn clock_time_get<M: MemorySize>(
     let env = ctx.data();
     let memory = unsafe { env.memory_view(&ctx) };
 
-    let mut t_out = wasi_try_ok!(platform_clock_time_get(clock_id, precision));
-    {
-        let guard = env.state.clock_offset.lock().unwrap();
-        if let Some(offset) = guard.get(&clock_id) {
-            t_out += *offset;
-        }
-    };
+    let t_out = wasi_try_ok!(platform_clock_time_get(clock_id, precision))
+        .wrapping_add(env.state.clock_offset.get(clock_id));
     wasi_try_mem_ok!(time.write(&memory, t_out as Timestamp));
     Ok(Errno::Success)
 }

@@ -45,7 +45,6 @@ pub fn clock_time_set_internal(
     let t_target = time as i64;
     let t_offset = t_target - t_now;
 
-    let mut guard = env.state.clock_offset.lock().unwrap();
-    guard.insert(clock_id, t_offset);
+    env.state.clock_offset.set(clock_id, t_offset);
     Errno::Success
 }

@@ -174,14 +174,7 @@ pub(crate) fn clock_deadline(
     if !abstime {
         return Ok(entry.after(timeout));
     }
-    let offset = env
-        .state
-        .clock_offset
-        .lock()
-        .unwrap()
-        .get(&clock)
-        .copied()
-        .unwrap_or(0);
+    let offset = env.state.clock_offset.get(clock);
     // The guest reads host time + offset.
     let target = (i128::from(timeout) - i128::from(offset)).clamp(0, i128::from(u64::MAX)) as u64;
     Ok(match clock {
