@@ -46,6 +46,13 @@ struct Args {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Only the calls whose report name contains this text (repeatable), e.g.
+    /// `--only clock --only poll`.
+    #[arg(long, value_name = "TEXT")]
+    only: Vec<String>,
+    /// Leave out the `--legacy-sleep` runner.
+    #[arg(long)]
+    no_legacy: bool,
 }
 
 /// Who makes the calls.
@@ -99,7 +106,11 @@ fn main() {
     let mut runners = vec![Runner::Native];
     for (name, path, extra) in [
         ("patched", Some(patched.clone()), SleepPath::Precise),
-        ("legacy", Some(patched), SleepPath::Legacy),
+        (
+            "legacy",
+            (!args.no_legacy).then_some(patched),
+            SleepPath::Legacy,
+        ),
         // No flag: upstream's CLI does not know --legacy-sleep.
         ("upstream", args.upstream.clone(), SleepPath::Precise),
         ("baseline", args.baseline.clone(), SleepPath::Precise),
@@ -115,8 +126,18 @@ fn main() {
         });
     }
 
+    let calls: Vec<Call> = Call::ALL
+        .into_iter()
+        .filter(|call| {
+            args.only.is_empty() || args.only.iter().any(|o| call.name().contains(o.as_str()))
+        })
+        .collect();
+    if calls.is_empty() {
+        fail("--only matched no call");
+    }
+
     let mut rows = Vec::new();
-    for call in Call::ALL {
+    for call in calls {
         let count = ((f64::from(base_count(call)) * args.scale) as u32).max(10);
         let slow_count = (count / 10).max(10);
         eprintln!("measuring {} ...", call.name());
@@ -203,7 +224,10 @@ fn print_table(rows: &[Row], runners: &[Runner]) {
         " {:>15} {:>17} {:>17}",
         "patched/native", "upstream/patched", "baseline/patched"
     );
-    for call in Call::ALL {
+    for call in Call::ALL
+        .into_iter()
+        .filter(|call| rows.iter().any(|r| r.call == call.name()))
+    {
         let median = |runner: &str| {
             rows.iter()
                 .find(|r| r.call == call.name() && r.runner == runner)

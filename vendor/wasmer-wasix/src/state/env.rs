@@ -673,10 +673,36 @@ impl WasiEnv {
 
     /// Called by most (if not all) syscalls to process pending operations that are
     /// cross-cutting, such as signals, thread/process exit, DL operations, etc.
+    #[inline]
     pub fn do_pending_operations(ctx: &mut FunctionEnvMut<'_, Self>) -> Result<(), WasiError> {
+        if ctx.data().nothing_pending() {
+            return Ok(());
+        }
+        Self::do_pending_operations_slow(ctx)
+    }
+
+    #[inline(never)]
+    fn do_pending_operations_slow(ctx: &mut FunctionEnvMut<'_, Self>) -> Result<(), WasiError> {
         Self::do_pending_link_operations(ctx, true)?;
         _ = Self::process_signals_and_exit(ctx)?;
         Ok(())
+    }
+
+    /// Returns `true` when [`WasiEnv::do_pending_operations`] would do nothing, in a
+    /// few loads and without a lock: no dynamic linker, no guest signal handler (whose
+    /// interval timers are checked on every call), no queued signal, and neither the
+    /// thread nor the process has finished. Every producer of such work sets the flag
+    /// it checks before it wakes anyone.
+    #[inline]
+    fn nothing_pending(&self) -> bool {
+        let Some(inner) = self.try_inner() else {
+            return false;
+        };
+        inner.linker().is_none()
+            && inner.main_module_instance_handles().signal.is_none()
+            && !self.thread.has_pending_signals()
+            && !self.thread.is_finished()
+            && !self.process.is_finished()
     }
 
     pub fn do_pending_link_operations(

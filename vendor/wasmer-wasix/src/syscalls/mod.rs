@@ -463,29 +463,42 @@ pub enum AsyncifyAction<'a, R> {
 /// generate excessively high CPU usage and need to be artificially
 /// throttled
 ///
+/// Runs the exponential CPU backoff if it is enabled. `Ok(Err(Errno::Success))`
+/// means the thread went into a deep sleep and the syscall must return now.
+///
+/// `ctx` is borrowed, not moved in and out: the check runs on every hot syscall,
+/// and moving `FunctionEnvMut` through the nested `Result` in memory cost more
+/// than the check itself.
+#[inline]
 pub(crate) fn maybe_backoff<M: MemorySize>(
-    mut ctx: FunctionEnvMut<'_, WasiEnv>,
-) -> Result<Result<FunctionEnvMut<'_, WasiEnv>, Errno>, WasiError> {
-    let env = ctx.data();
-
+    ctx: &mut FunctionEnvMut<'_, WasiEnv>,
+) -> Result<Result<(), Errno>, WasiError> {
     // Fast path that exits this high volume call if we do not have
     // exponential backoff enabled
-    if env.enable_exponential_cpu_backoff.is_none() {
-        return Ok(Ok(ctx));
+    if ctx.data().enable_exponential_cpu_backoff.is_none() {
+        return Ok(Ok(()));
     }
+    maybe_backoff_slow::<M>(ctx)
+}
+
+#[inline(never)]
+fn maybe_backoff_slow<M: MemorySize>(
+    ctx: &mut FunctionEnvMut<'_, WasiEnv>,
+) -> Result<Result<(), Errno>, WasiError> {
+    let env = ctx.data();
 
     // Determine if we need to do a backoff, if so lets do one
     if let Some(backoff) = env.process.acquire_cpu_backoff_token(env.tasks()) {
         tracing::trace!("exponential CPU backoff {:?}", backoff.backoff_time());
-        if let AsyncifyAction::Finish(mut ctx, _) =
-            __asyncify_with_deep_sleep::<M, _, _>(ctx, backoff)?
+        if let AsyncifyAction::Finish(_, _) =
+            __asyncify_with_deep_sleep::<M, _, _>(ctx.as_mut(), backoff)?
         {
-            Ok(Ok(ctx))
+            Ok(Ok(()))
         } else {
             Ok(Err(Errno::Success))
         }
     } else {
-        Ok(Ok(ctx))
+        Ok(Ok(()))
     }
 }
 

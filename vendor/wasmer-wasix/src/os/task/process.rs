@@ -796,7 +796,12 @@ impl WasiProcess {
 
     /// Attempts to join on the process
     pub fn try_join(&self) -> Option<Result<ExitCode, Arc<WasiRuntimeError>>> {
-        self.finished.status().into_finished()
+        self.finished.try_finished()
+    }
+
+    /// Returns `true` once the process has finished (one atomic load).
+    pub fn is_finished(&self) -> bool {
+        self.finished.is_finished()
     }
 
     /// Waits for all the children to be finished

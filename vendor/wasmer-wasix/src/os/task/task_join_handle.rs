@@ -1,6 +1,9 @@
 use std::{
     pin::Pin,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     task::{Context, Poll},
 };
 
@@ -80,15 +83,20 @@ pub struct OwnedTaskStatus {
     // where the previously sent values are lost.
     #[allow(dead_code)]
     watch_rx: tokio::sync::watch::Receiver<TaskStatus>,
+    // Set once the status is `Finished` (it never leaves that state), so the
+    // per-syscall exit check is one atomic load instead of a watch-channel lock.
+    finished: AtomicBool,
 }
 
 impl OwnedTaskStatus {
     pub fn new(status: TaskStatus) -> Self {
+        let finished = AtomicBool::new(status.is_finished());
         let (tx, rx) = tokio::sync::watch::channel(status);
         Self {
             signal_handler: default_signal_handler(),
             watch_tx: tx,
             watch_rx: rx,
+            finished,
         }
     }
 
@@ -129,15 +137,34 @@ impl OwnedTaskStatus {
                 }
             }
         };
+        let finished = &self.finished;
         self.watch_tx.send_modify(move |old| {
             if !old.is_finished() {
                 *old = TaskStatus::Finished(inner);
             }
+            finished.store(true, Ordering::Release);
         });
     }
 
     pub fn status(&self) -> TaskStatus {
         self.watch_tx.borrow().clone()
+    }
+
+    /// Returns `true` once the task has finished.
+    ///
+    /// One atomic load: unlike [`OwnedTaskStatus::status`] it neither takes the
+    /// watch channel's lock nor clones the status, so it is cheap enough for the
+    /// checks every syscall makes.
+    pub fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
+    }
+
+    /// The exit result if the task has finished, `None` while it runs.
+    pub fn try_finished(&self) -> Option<Result<ExitCode, Arc<WasiRuntimeError>>> {
+        if !self.is_finished() {
+            return None;
+        }
+        self.status().into_finished()
     }
 
     pub async fn await_termination(&self) -> Result<ExitCode, Arc<WasiRuntimeError>> {

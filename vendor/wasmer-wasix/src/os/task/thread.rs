@@ -239,6 +239,9 @@ struct WasiThreadState {
     pid: WasiProcessId,
     id: WasiThreadId,
     signals: Mutex<(Vec<Signal>, Vec<Waker>)>,
+    // Whether `signals.0` is non-empty; only written with `signals` locked, so the
+    // per-syscall check for pending signals can skip the lock when there are none.
+    signals_pending: AtomicBool,
     stack: Mutex<ThreadStack>,
     status: Arc<OwnedTaskStatus>,
     #[cfg(feature = "journal")]
@@ -285,6 +288,7 @@ impl SignalSubscription {
             register(&mut self.waker, &mut guard.1, waker);
             return None;
         }
+        self.state.signals_pending.store(false, Ordering::Release);
         Some(std::mem::take(&mut guard.0))
     }
 
@@ -340,6 +344,7 @@ impl WasiThread {
                 id,
                 status,
                 signals: Mutex::new((Vec::new(), Vec::new())),
+                signals_pending: AtomicBool::new(false),
                 stack: Mutex::new(ThreadStack::default()),
                 #[cfg(feature = "journal")]
                 check_pointing: AtomicBool::new(false),
@@ -412,7 +417,12 @@ impl WasiThread {
 
     /// Attempts to join on the thread
     pub fn try_join(&self) -> Option<Result<ExitCode, Arc<WasiRuntimeError>>> {
-        self.state.status.status().into_finished()
+        self.state.status.try_finished()
+    }
+
+    /// Returns `true` once the thread has finished (one atomic load).
+    pub fn is_finished(&self) -> bool {
+        self.state.status.is_finished()
     }
 
     /// Adds a signal for this thread to process
@@ -424,7 +434,17 @@ impl WasiThread {
         if !guard.0.contains(&signal) {
             guard.0.push(signal);
         }
+        self.state.signals_pending.store(true, Ordering::Release);
         guard.1.drain(..).for_each(|w| w.wake());
+    }
+
+    /// Returns `true` if signals are waiting to be processed.
+    ///
+    /// One atomic load, without the signals lock: a signal queued by another
+    /// thread is seen by the first check that runs after [`WasiThread::signal`]
+    /// returns.
+    pub fn has_pending_signals(&self) -> bool {
+        self.state.signals_pending.load(Ordering::Acquire)
     }
 
     /// Returns all the signals that are waiting to be processed
@@ -489,6 +509,7 @@ impl WasiThread {
         let mut guard = self.state.signals.lock().unwrap();
         let mut ret = Vec::new();
         std::mem::swap(&mut ret, &mut guard.0);
+        self.state.signals_pending.store(false, Ordering::Release);
         match ret.is_empty() {
             true => {
                 if !guard.1.iter().any(|w| w.will_wake(waker)) {
@@ -530,6 +551,7 @@ impl WasiThread {
         let mut guard = self.state.signals.lock().unwrap();
         let mut ret = Vec::new();
         std::mem::swap(&mut ret, &mut guard.0);
+        self.state.signals_pending.store(false, Ordering::Release);
         ret
     }
 

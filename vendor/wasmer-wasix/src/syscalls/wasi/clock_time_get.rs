@@ -30,7 +30,7 @@ pub fn clock_time_get<M: MemorySize>(
 ) -> Result<Errno, WasiError> {
     WasiEnv::do_pending_operations(&mut ctx)?;
 
-    ctx = wasi_try_ok!(maybe_backoff::<M>(ctx)?);
+    wasi_try_ok!(maybe_backoff::<M>(&mut ctx)?);
 
     let env = ctx.data();
     let memory = unsafe { env.memory_view(&ctx) };

@@ -44,7 +44,7 @@ pub fn fd_read<M: MemorySize>(
     };
     let offset = fd_entry.inner.offset.load(Ordering::Acquire) as usize;
 
-    ctx = wasi_try_ok!(maybe_backoff::<M>(ctx)?);
+    wasi_try_ok!(maybe_backoff::<M>(&mut ctx)?);
     if fd == DeviceFile::STDIN {
         ctx = wasi_try_ok!(maybe_snapshot_once::<M>(ctx, SnapshotTrigger::FirstStdin)?);
     }
@@ -80,7 +80,7 @@ pub fn fd_pread<M: MemorySize>(
     let pid = ctx.data().pid();
     let tid = ctx.data().tid();
 
-    ctx = wasi_try_ok!(maybe_backoff::<M>(ctx)?);
+    wasi_try_ok!(maybe_backoff::<M>(&mut ctx)?);
     if fd == DeviceFile::STDIN {
         ctx = wasi_try_ok!(maybe_snapshot_once::<M>(ctx, SnapshotTrigger::FirstStdin)?);
     }

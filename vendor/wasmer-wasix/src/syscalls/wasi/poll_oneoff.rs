@@ -98,7 +98,7 @@ pub fn poll_oneoff<M: MemorySize + 'static>(
         nsubscriptions_usize
     ));
 
-    ctx = wasi_try_ok!(maybe_backoff::<M>(ctx)?);
+    wasi_try_ok!(maybe_backoff::<M>(&mut ctx)?);
     ctx = wasi_try_ok!(maybe_snapshot::<M>(ctx)?);
     ctx.data_mut().poll_seed += 1;
 

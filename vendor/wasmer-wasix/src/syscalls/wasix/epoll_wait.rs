@@ -33,7 +33,7 @@ pub fn epoll_wait<M: MemorySize + 'static>(
     }
     let maxevents = maxevents as usize;
 
-    ctx = wasi_try_ok!(maybe_backoff::<M>(ctx)?);
+    wasi_try_ok!(maybe_backoff::<M>(&mut ctx)?);
     ctx = wasi_try_ok!(maybe_snapshot::<M>(ctx)?);
 
     if timeout == TIMEOUT_FOREVER {

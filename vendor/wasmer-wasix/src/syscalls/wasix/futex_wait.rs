@@ -104,7 +104,7 @@ pub(super) fn futex_wait_internal<M: MemorySize + 'static>(
     ret_woken: WasmPtr<Bool, M>,
     #[cfg(target_os = "linux")] entry: Option<crate::os::deadline::Deadline>,
 ) -> Result<Errno, WasiError> {
-    ctx = wasi_try_ok!(maybe_backoff::<M>(ctx)?);
+    wasi_try_ok!(maybe_backoff::<M>(&mut ctx)?);
     ctx = wasi_try_ok!(maybe_snapshot::<M>(ctx)?);
 
     // If we were just restored then we were woken after a deep sleep

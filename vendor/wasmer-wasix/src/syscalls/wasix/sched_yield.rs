@@ -9,7 +9,7 @@ pub fn sched_yield<M: MemorySize + 'static>(
 ) -> Result<Errno, WasiError> {
     WasiEnv::do_pending_operations(&mut ctx)?;
 
-    ctx = wasi_try_ok!(maybe_backoff::<M>(ctx)?);
+    wasi_try_ok!(maybe_backoff::<M>(&mut ctx)?);
 
     //trace!("wasi[{}:{}]::sched_yield", ctx.data().pid(), ctx.data().tid());
     thread_sleep_internal::<M>(ctx, 0)

@@ -37,7 +37,7 @@ fn thread_sleep_until<M: MemorySize + 'static>(
     mut ctx: FunctionEnvMut<'_, WasiEnv>,
     deadline: crate::os::deadline::Deadline,
 ) -> Result<Errno, WasiError> {
-    ctx = wasi_try_ok!(maybe_backoff::<M>(ctx)?);
+    wasi_try_ok!(maybe_backoff::<M>(&mut ctx)?);
     __asyncify_until(&mut ctx, deadline, std::future::pending::<()>())?;
     Ok(Errno::Success)
 }
@@ -50,7 +50,7 @@ pub(crate) fn thread_sleep_internal<M: MemorySize + 'static>(
         return Ok(Errno::Success);
     }
 
-    ctx = wasi_try_ok!(maybe_backoff::<M>(ctx)?);
+    wasi_try_ok!(maybe_backoff::<M>(&mut ctx)?);
     ctx = wasi_try_ok!(maybe_snapshot::<M>(ctx)?);
 
     let env = ctx.data();
