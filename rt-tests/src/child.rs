@@ -51,6 +51,9 @@ pub enum StdoutTo {
     DevNull,
     /// A pipe that is read and thrown away ([`Finished::stdout`] stays empty).
     DiscardedPipe,
+    /// A pipe whose read end is closed as soon as the child starts: writes fail
+    /// with `EPIPE`.
+    ClosedPipe,
 }
 
 /// Like [`run_limited`], with stdout sent where `stdout` says.
@@ -63,7 +66,7 @@ pub fn run_with_stdout(
     let start = Instant::now();
     let stdout_stdio = match stdout {
         StdoutTo::DevNull => Stdio::from(std::fs::File::create("/dev/null")?),
-        StdoutTo::Capture | StdoutTo::DiscardedPipe => Stdio::piped(),
+        StdoutTo::Capture | StdoutTo::DiscardedPipe | StdoutTo::ClosedPipe => Stdio::piped(),
     };
     let mut child = command
         .stdin(Stdio::piped())
@@ -75,6 +78,10 @@ pub fn run_with_stdout(
     let stdin = child.stdin.take();
     let stdout = match stdout {
         StdoutTo::DiscardedPipe => discard(child.stdout.take()),
+        StdoutTo::ClosedPipe => {
+            drop(child.stdout.take());
+            discard(None::<std::process::ChildStdout>)
+        }
         _ => drain(child.stdout.take()),
     };
     let stderr = drain(child.stderr.take());

@@ -57,6 +57,21 @@ impl InProcess {
     /// Compiles and runs the guest at `guest` on `path`, with stdin an open pipe that
     /// never gets data, and collects its stdout. A guest still running after `limit`
     /// is abandoned (its thread keeps running until this process exits).
+    /// The Tokio runtime the guests' host tasks run on.
+    pub fn tokio(&self) -> &tokio::runtime::Runtime {
+        &self.tokio
+    }
+
+    /// The compiler engine the guests are built with.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The WASIX runtime, for embedding a guest directly (`WasiEnvBuilder::runtime`).
+    pub fn runtime(&self) -> Arc<dyn Runtime + Send + Sync> {
+        self.runtime.clone()
+    }
+
     pub fn run(&self, path: SleepPath, guest: &Path, limit: Duration) -> GuestOutput {
         let wasm =
             std::fs::read(guest).unwrap_or_else(|e| panic!("reading {}: {e}", guest.display()));
