@@ -160,15 +160,17 @@ fn poll_oneoff_precise(
     if out_.offset() % 8 != 0 || nevents.offset() % 4 != 0 {
         return Ok(Errno::Inval);
     }
-    let subs = wasi_try_ok!(syscalls::read_subscriptions(
+    let mut buffers = syscalls::PollBuffers::lease();
+    wasi_try_ok!(syscalls::read_subscriptions(
         &memory,
         in_.offset().into(),
         nsubscriptions as usize,
-        syscalls::SubscriptionLayout::Snapshot0
+        syscalls::SubscriptionLayout::Snapshot0,
+        &mut buffers.subs,
     ));
     wasi_try_mem_ok!(nevents.write(&memory, 0));
 
-    syscalls::poll_oneoff_until(ctx, entry, &subs, |ctx, events| {
+    syscalls::poll_oneoff_until(ctx, entry, &mut buffers, |ctx, events| {
         let env = ctx.data();
         let memory = unsafe { env.memory_view(ctx) };
         let out = wasi_try_mem!(out_.slice(&memory, nsubscriptions));

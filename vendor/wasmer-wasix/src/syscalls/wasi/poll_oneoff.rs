@@ -11,7 +11,9 @@ use crate::{
 #[cfg(target_os = "linux")]
 mod precise;
 #[cfg(target_os = "linux")]
-pub(crate) use precise::{PollSub, SubscriptionLayout, poll_oneoff_until, read_subscriptions};
+pub(crate) use precise::{
+    PollBuffers, PollSub, SubscriptionLayout, poll_oneoff_until, read_subscriptions,
+};
 
 pub(crate) fn validate_poll_subscriptions_count(
     env: &WasiEnv,

@@ -115,7 +115,8 @@ pub(crate) fn read_subscriptions(
     ptr: u64,
     count: usize,
     layout: SubscriptionLayout,
-) -> Result<Vec<PollSub>, Errno> {
+    subs: &mut Vec<PollSub>,
+) -> Result<(), Errno> {
     if ptr % 8 != 0 {
         return Err(Errno::Inval);
     }
@@ -127,8 +128,8 @@ pub(crate) fn read_subscriptions(
     if end > memory.data_size() {
         return Err(Errno::Memviolation);
     }
-    let mut subs = Vec::new();
-    subs.try_reserve_exact(count).map_err(|_| Errno::Nomem)?;
+    subs.clear();
+    subs.try_reserve(count).map_err(|_| Errno::Nomem)?;
     let mut buf = [0u8; 56];
     for n in 0..count {
         let at = (n as u64)
@@ -140,7 +141,75 @@ pub(crate) fn read_subscriptions(
             .map_err(crate::mem_error_to_wasi)?;
         subs.push(decode_subscription(&buf[..size], layout)?);
     }
-    Ok(subs)
+    Ok(())
+}
+
+/// The buffers of one `poll_oneoff` call: the decoded subscriptions, the events,
+/// and the clock subscriptions' deadlines.
+///
+/// Each thread keeps one set and lends it to its calls ([`PollBuffers::lease`]),
+/// so a call with a few subscriptions does not touch the heap.
+#[derive(Debug, Default)]
+pub(crate) struct PollBuffers {
+    pub(crate) subs: Vec<PollSub>,
+    events: Vec<Event>,
+    clocks: Vec<(u64, Deadline)>,
+}
+
+thread_local! {
+    static POLL_BUFFERS: std::cell::Cell<PollBuffers> = const {
+        std::cell::Cell::new(PollBuffers {
+            subs: Vec::new(),
+            events: Vec::new(),
+            clocks: Vec::new(),
+        })
+    };
+}
+
+impl PollBuffers {
+    /// Buffers larger than this many entries are freed rather than kept, so one
+    /// call with a huge subscription array does not pin its memory to the thread.
+    const KEEP: usize = 64;
+
+    /// Borrows this thread's buffers, empty. A nested call (a signal handler that
+    /// polls) finds them taken and gets new ones.
+    pub(crate) fn lease() -> PollBuffersLease {
+        PollBuffersLease(POLL_BUFFERS.with(std::cell::Cell::take))
+    }
+}
+
+/// This thread's [`PollBuffers`], cleared and given back on drop.
+#[derive(Debug)]
+pub(crate) struct PollBuffersLease(PollBuffers);
+
+impl std::ops::Deref for PollBuffersLease {
+    type Target = PollBuffers;
+    fn deref(&self) -> &PollBuffers {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for PollBuffersLease {
+    fn deref_mut(&mut self) -> &mut PollBuffers {
+        &mut self.0
+    }
+}
+
+impl Drop for PollBuffersLease {
+    fn drop(&mut self) {
+        let mut buffers = std::mem::take(&mut self.0);
+        if buffers.subs.capacity() > PollBuffers::KEEP
+            || buffers.events.capacity() > PollBuffers::KEEP
+            || buffers.clocks.capacity() > PollBuffers::KEEP
+        {
+            return;
+        }
+        buffers.subs.clear();
+        buffers.events.clear();
+        buffers.clocks.clear();
+        // Fails only while the thread's locals are being destroyed.
+        let _ = POLL_BUFFERS.try_with(|cell| cell.set(buffers));
+    }
 }
 
 /// A clock event for `userdata`.
@@ -186,24 +255,28 @@ pub(crate) fn clock_deadline(
     })
 }
 
-/// Waits for `subs` and writes the events with `write_events`.
+/// Waits for `buffers.subs` and writes the events with `write_events`.
 ///
-/// `entry` is the time the syscall started.
+/// `entry` is the time the syscall started. When there are only clocks and the
+/// earliest deadline has already passed (a timeout of 0, say), nothing waits.
 pub(crate) fn poll_oneoff_until<'a, W>(
     mut ctx: FunctionEnvMut<'a, WasiEnv>,
     entry: Deadline,
-    subs: &[PollSub],
+    buffers: &mut PollBuffers,
     write_events: W,
 ) -> Result<Errno, WasiError>
 where
     W: FnOnce(&FunctionEnvMut<'a, WasiEnv>, &[Event]) -> Errno,
 {
     let env = ctx.data();
-    let mut events = Vec::with_capacity(subs.len());
-    let mut clocks = Vec::with_capacity(subs.len());
+    let PollBuffers {
+        subs,
+        events,
+        clocks,
+    } = buffers;
     let mut fd_guards = Vec::new();
     let mut earliest = Deadline::NEVER;
-    for sub in subs {
+    for sub in subs.iter() {
         match *sub {
             PollSub::Clock {
                 userdata,
@@ -245,8 +318,15 @@ where
         earliest = entry;
     }
 
-    if fd_guards.is_empty() {
-        __asyncify_until(&mut ctx, earliest, std::future::pending::<()>())?;
+    let now = if fd_guards.is_empty() {
+        let now = Deadline::now();
+        if earliest <= now {
+            // Nothing to wait for: signals and exit were checked on entry.
+            now
+        } else {
+            __asyncify_until(&mut ctx, earliest, std::future::pending::<()>())?;
+            Deadline::now()
+        }
     } else {
         let batch = PollBatch::new(ctx.data().pid(), ctx.data().tid(), fd_guards);
         match __asyncify_until(&mut ctx, earliest, batch)? {
@@ -254,9 +334,9 @@ where
             Some(Err(errno)) => return Ok(errno),
             None => {}
         }
-    }
+        Deadline::now()
+    };
 
-    let now = Deadline::now();
     events.extend(
         clocks
             .iter()
@@ -264,7 +344,7 @@ where
             .map(|(userdata, _)| clock_event(*userdata, Errno::Success)),
     );
     events.truncate(subs.len());
-    Ok(write_events(&ctx, &events))
+    Ok(write_events(&ctx, events))
 }
 
 /// `poll_oneoff` for `wasi_snapshot_preview1` and WASIX on absolute deadlines.
@@ -282,15 +362,17 @@ pub(crate) fn poll_oneoff_precise<M: MemorySize>(
     if out_.offset().into() % 8 != 0 || nevents.offset().into() % 4 != 0 {
         return Ok(Errno::Inval);
     }
-    let subs = wasi_try_ok!(read_subscriptions(
+    let mut buffers = PollBuffers::lease();
+    wasi_try_ok!(read_subscriptions(
         &memory,
         in_.offset().into(),
         count,
-        SubscriptionLayout::Preview1
+        SubscriptionLayout::Preview1,
+        &mut buffers.subs,
     ));
     wasi_try_mem_ok!(nevents.write(&memory, M::ZERO));
 
-    poll_oneoff_until(ctx, entry, &subs, |ctx, events| {
+    poll_oneoff_until(ctx, entry, &mut buffers, |ctx, events| {
         let env = ctx.data();
         let memory = unsafe { env.memory_view(ctx) };
         let out = wasi_try_mem!(out_.slice(&memory, nsubscriptions));
@@ -390,7 +472,9 @@ mod tests {
         let view = memory.view(&store);
         let page = view.data_size();
         let read = |ptr: u64, count: usize| {
-            read_subscriptions(&view, ptr, count, SubscriptionLayout::Preview1)
+            let mut subs = Vec::new();
+            read_subscriptions(&view, ptr, count, SubscriptionLayout::Preview1, &mut subs)
+                .map(|()| subs)
         };
         assert_eq!(read(4, 1).unwrap_err(), Errno::Inval);
         assert_eq!(read(0, usize::MAX).unwrap_err(), Errno::Overflow);
