@@ -37,6 +37,9 @@ pub fn clock_time_get<M: MemorySize>(
 
     let t_out = wasi_try_ok!(platform_clock_time_get(clock_id, precision))
         .wrapping_add(env.state.clock_offset.get(clock_id));
-    wasi_try_mem_ok!(time.write(&memory, t_out as Timestamp));
+    // One bounds-checked 8-byte store: `WasmPtr::write` builds and drops a
+    // `WasmRefAccess` around it, which costs more than reading the clock.
+    let bytes = (t_out as Timestamp).to_le_bytes();
+    wasi_try_mem_ok!(memory.write(time.offset().into(), &bytes));
     Ok(Errno::Success)
 }
