@@ -9,6 +9,27 @@ use std::path::{Path, PathBuf};
 pub struct Bounds {
     /// Bounds of the sleep-loop tests.
     pub sleep: SleepBounds,
+    /// The jitter gate (`rt-report --gate`).
+    pub gate: GateBounds,
+}
+
+/// Loop shape and quantile bounds for the jitter gate: the patched guest against
+/// the native loop of the same run, both under the same settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateBounds {
+    /// Periods per loop.
+    pub loops: usize,
+    /// Period, in µs.
+    pub interval_us: u64,
+    /// Runs: the gate passes if one of up to this many meets every bound.
+    pub best_of: usize,
+    /// Allowed p50 above native p50, in µs.
+    pub p50_over_native_us: f64,
+    /// Allowed p90 above native p90, in µs.
+    pub p90_over_native_us: f64,
+    /// Allowed p99 above native p99, in µs.
+    pub p99_over_native_us: f64,
 }
 
 /// Loop shape and quantile bounds for the sleep-loop tests.

@@ -11,6 +11,8 @@ use std::time::Duration;
 pub enum Host<'a> {
     /// `wasmer run` with this binary, in a child process.
     Binary(&'a Path),
+    /// `wasmer run <flags>` with this binary (say, `--rt`), in a child process.
+    BinaryWithFlags(&'a Path, &'a [&'a str]),
     /// A `WasiRunner` in this process.
     InProcess(&'a InProcess),
 }
@@ -19,7 +21,7 @@ impl Host<'_> {
     /// A short name for reports.
     pub fn name(&self) -> &'static str {
         match self {
-            Host::Binary(_) => "binary",
+            Host::Binary(_) | Host::BinaryWithFlags(..) => "binary",
             Host::InProcess(_) => "in-process",
         }
     }
@@ -28,8 +30,9 @@ impl Host<'_> {
     /// abandoned and reported as [`GuestOutput::timed_out`].
     pub fn run(&self, path: SleepPath, guest: &Path, limit: Duration) -> GuestOutput {
         match self {
-            Host::Binary(binary) => {
-                let run = wasmer::run(binary, path, guest, limit);
+            Host::Binary(binary) => Host::BinaryWithFlags(binary, &[]).run(path, guest, limit),
+            Host::BinaryWithFlags(binary, flags) => {
+                let run = wasmer::run_with_flags(binary, path, flags, guest, limit);
                 GuestOutput {
                     exit_code: run.status.code(),
                     stdout: run.stdout,

@@ -44,16 +44,37 @@ pub fn default_binary() -> PathBuf {
 
 /// `wasmer run [--legacy-sleep] <guest>`.
 pub fn command(binary: &Path, path: SleepPath, guest: &Path) -> Command {
+    command_with_flags(binary, path, &[], guest)
+}
+
+/// Like [`command`], with more `wasmer run` flags (say, `--rt`) before the guest.
+pub fn command_with_flags(binary: &Path, path: SleepPath, flags: &[&str], guest: &Path) -> Command {
     let mut command = Command::new(binary);
     command.arg("run");
     if path == SleepPath::Legacy {
         command.arg("--legacy-sleep");
     }
-    command.arg(guest);
+    command.args(flags).arg(guest);
     command
 }
 
 /// Runs `guest` to completion (killed after `limit`).
 pub fn run(binary: &Path, path: SleepPath, guest: &Path, limit: Duration) -> Finished {
-    child::run_limited(&mut command(binary, path, guest), limit, |_| {}).expect("spawning wasmer")
+    run_with_flags(binary, path, &[], guest, limit)
+}
+
+/// Like [`run`], with more `wasmer run` flags before the guest.
+pub fn run_with_flags(
+    binary: &Path,
+    path: SleepPath,
+    flags: &[&str],
+    guest: &Path,
+    limit: Duration,
+) -> Finished {
+    child::run_limited(
+        &mut command_with_flags(binary, path, flags, guest),
+        limit,
+        |_| {},
+    )
+    .expect("spawning wasmer")
 }

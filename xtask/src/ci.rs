@@ -37,7 +37,37 @@ pub fn run(ws: &Workspace) -> Result<()> {
     snapshots.check(&[ws.root().join("rt-tests"), ws.root().join("xtask")])?;
     step("vendored wasmer-wasix unit tests");
     crate::vendored_tests::run(ws, false)?;
+    jitter_gate(ws, false)?;
     step("all checks passed");
+    Ok(())
+}
+
+/// The jitter gate: `rt-report --gate`, which prints every bound it checks and
+/// fails when the patched guest breaks one against native in all its runs. The
+/// report, its JSON and its plot go to `target/rt-report/jitter-gate.*`.
+///
+/// With `build`, the binaries are built first (`cargo xtask jitter-gate`); `ci`
+/// runs the ones its `cargo test --release --workspace` just built, because a
+/// `cargo run -p rt-tests` resolves features differently from the workspace
+/// build and would rebuild the CLI.
+pub fn jitter_gate(ws: &Workspace, build: bool) -> Result<()> {
+    step("jitter gate (ci/jitter-bounds.toml [gate])");
+    if build {
+        cargo(
+            ws,
+            &[],
+            &["build", "--release", "--locked", "-p", "rt-tests", "--bins"],
+        )?;
+    }
+    let report = ws.root().join("target/release/rt-report");
+    let status = Command::new(&report)
+        .args(["--gate", "--name", "jitter-gate"])
+        .current_dir(ws.root())
+        .status()
+        .with_context(|| format!("running {}", report.display()))?;
+    if !status.success() {
+        bail!("the jitter gate failed ({status}); see the lines above and target/rt-report/");
+    }
     Ok(())
 }
 

@@ -40,6 +40,9 @@ struct Cli {
 enum Command {
     /// Everything CI runs: patches check, formatting, build and all tests (release).
     Ci,
+    /// The jitter gate: rt-report's periodic loop, patched against native in the same
+    /// run, with the bounds of ci/jitter-bounds.toml; report and plot in target/rt-report/.
+    JitterGate,
     /// Re-import the pristine crates from the registry and apply the series to vendor/.
     Vendor,
     /// Run the unit tests the series adds to the vendored wasmer-wasix, in the crate itself.
@@ -109,6 +112,7 @@ fn run(cli: Cli) -> Result<()> {
     let ws = workspace::Workspace::locate()?;
     match cli.command {
         Command::Ci => ci::run(&ws),
+        Command::JitterGate => ci::jitter_gate(&ws, true),
         Command::Vendor => vendor::run(&ws),
         Command::VendoredTests { update_lock } => vendored_tests::run(&ws, update_lock),
         Command::RevertCheck { patches } => revert_check::run(&ws, &patches),

@@ -2,6 +2,7 @@
 
 mod capabilities;
 mod package_source;
+mod realtime;
 mod runtime;
 mod target;
 mod wasi;
@@ -87,6 +88,8 @@ pub struct Run {
     rt: RuntimeOptions,
     #[clap(flatten)]
     wasi: crate::commands::run::Wasi,
+    #[clap(flatten)]
+    realtime: realtime::RealtimeOptions,
     /// Set the default stack size (default is 1048576)
     #[clap(long = "stack-size")]
     stack_size: Option<usize>,
@@ -213,6 +216,9 @@ impl Run {
     #[tracing::instrument(level = "debug", name = "wasmer_run", skip_all)]
     fn execute_inner(mut self, output: Output) -> Result<(), Error> {
         self.print_option_warnings();
+
+        // Before anything starts: a real-time setting the host refuses stops here.
+        self.wasi.thread_profile = self.realtime.prepare()?;
 
         let pb = ProgressBar::new_spinner();
         pb.set_draw_target(output.draw_target());

@@ -44,7 +44,7 @@ use wasmer_wasix::{
             Source, WebSource,
         },
         task_manager::{
-            VirtualTaskManagerExt,
+            VirtualTaskManager, VirtualTaskManagerExt,
             tokio::{RuntimeOrHandle, TokioTaskManager},
         },
     },
@@ -185,6 +185,10 @@ pub struct Wasi {
     /// clock subscriptions (Linux only; elsewhere both modes are the same).
     #[clap(long = "legacy-sleep")]
     pub legacy_sleep: bool,
+
+    /// Real-time settings for the guest's threads (`wasmer run --rt` and friends).
+    #[clap(skip)]
+    pub(crate) thread_profile: Option<super::realtime::ThreadProfile>,
 
     /// Specifies one or more journal files that Wasmer will use to restore
     /// the state of the WASM process as it executes.
@@ -629,7 +633,14 @@ impl Wasi {
         I: Into<RuntimeOrHandle>,
     {
         let tokio_task_manager = Arc::new(TokioTaskManager::new(rt_or_handle.into()));
-        let mut rt = PluggableRuntime::new(tokio_task_manager.clone());
+        let task_manager: Arc<dyn VirtualTaskManager> = match &self.thread_profile {
+            Some(profile) => Arc::new(super::realtime::RealtimeTaskManager::new(
+                tokio_task_manager.clone(),
+                profile.clone(),
+            )),
+            None => tokio_task_manager.clone(),
+        };
+        let mut rt = PluggableRuntime::new(task_manager);
 
         let has_networking = self.networking.is_some()
             || capabilities::get_cached_capability(pkg_cache_path)
