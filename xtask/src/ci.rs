@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::Command;
 
-/// Checks the patch series, formatting of our own crates, then builds the patched
+/// Checks the patch series, formatting and clippy lints of our own crates, then builds the patched
 /// `wasmer` and runs every test in release mode (one profile, so dependencies build
 /// once) with insta's snapshot rules, then the unit tests the series adds to the
 /// vendored wasmer-wasix.
@@ -19,6 +19,26 @@ pub fn run(ws: &Workspace) -> Result<()> {
         ws,
         &[],
         &["fmt", "--check", "-p", "rt-tests", "-p", "xtask"],
+    )?;
+    // Release profile, like the test build, so build scripts and proc macros
+    // compile once for both; vendor/ is never linted (it is upstream's code).
+    step("cargo clippy -D warnings (rt-tests, xtask)");
+    cargo(
+        ws,
+        &[],
+        &[
+            "clippy",
+            "--release",
+            "--locked",
+            "-p",
+            "rt-tests",
+            "-p",
+            "xtask",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
     )?;
     step("cargo test --release --locked --workspace");
     let snapshots = Tracking::start(&ws.root().join("target"))?;
