@@ -9,6 +9,7 @@ pub mod bounds;
 pub mod child;
 pub mod cyclictest;
 pub mod dispatch;
+pub mod floor;
 pub mod guests;
 pub mod histogram;
 pub mod host;

@@ -15,14 +15,21 @@
 //! series (a patch's "before", same call counts as `patched`). It prints the
 //! median ns per call over the trials and the ratios patched/native,
 //! upstream/patched and baseline/patched.
+//!
+//! With `clock_time_get` it also measures the floor under it
+//! ([`rt_tests::floor`]): a bare `wasmer` host function on the same engine, empty
+//! and doing only what `clock_time_get` must do, so the table shows how much of
+//! the call is wasmer-wasix and how much is the runtime's host-call path.
 
 use clap::Parser;
 use rt_tests::dispatch::{self, Call};
+use rt_tests::floor::HostFn;
 use rt_tests::samples::Summary;
 use rt_tests::wasmer::{SleepPath, default_binary};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
+use wasmer_wasix::wasmer::Engine;
 
 #[derive(Debug, Parser)]
 #[command(about = "ns per WASI call: native vs patched vs legacy vs upstream, interleaved")]
@@ -53,6 +60,9 @@ struct Args {
     /// Leave out the `--legacy-sleep` runner.
     #[arg(long)]
     no_legacy: bool,
+    /// Leave out the host-call floor measured with `clock_time_get`.
+    #[arg(long)]
+    no_floor: bool,
 }
 
 /// Who makes the calls.
@@ -137,7 +147,7 @@ fn main() {
     }
 
     let mut rows = Vec::new();
-    for call in calls {
+    for &call in &calls {
         let count = ((f64::from(base_count(call)) * args.scale) as u32).max(10);
         let slow_count = (count / 10).max(10);
         eprintln!("measuring {} ...", call.name());
@@ -194,12 +204,67 @@ fn main() {
             });
         }
     }
+    let measure_floor = !args.no_floor && calls.contains(&Call::ClockTimeGet);
+    let floor = if measure_floor {
+        let count = ((f64::from(base_count(Call::ClockTimeGet)) * args.scale) as u32).max(10);
+        floor_rows(count, args.trials)
+    } else {
+        Vec::new()
+    };
     print_table(&rows, &runners);
+    print_floor(&floor);
+    rows.extend(floor);
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&rows).expect("serializing rows");
         if let Err(e) = std::fs::write(path, json) {
             fail(&format!("writing {}: {e}", path.display()));
         }
+    }
+}
+
+/// The floor rows: each [`HostFn`] on the default engine, `trials` times
+/// interleaved, as runner `wasmer-core`.
+fn floor_rows(count: u32, trials: usize) -> Vec<Row> {
+    eprintln!("measuring the host-call floor ...");
+    let engine = Engine::default();
+    let mut samples = vec![Vec::new(); HostFn::ALL.len()];
+    for _ in 0..trials {
+        for (k, host_fn) in HostFn::ALL.into_iter().enumerate() {
+            samples[k].push(host_fn.ns_per_call(&engine, count));
+        }
+    }
+    HostFn::ALL
+        .into_iter()
+        .zip(samples)
+        .map(|(host_fn, samples)| {
+            let scaled: Vec<i64> = samples.iter().map(|ns| (ns * 1000.0) as i64).collect();
+            let summary = Summary::of(&scaled);
+            Row {
+                call: host_fn.name(),
+                runner: "wasmer-core",
+                calls_per_trial: count,
+                trials: samples.len(),
+                median_ns: Some(summary.p50 as f64 / 1000.0),
+                min_ns: Some(summary.min as f64 / 1000.0),
+                max_ns: Some(summary.max as f64 / 1000.0),
+                error: None,
+            }
+        })
+        .collect()
+}
+
+fn print_floor(rows: &[Row]) {
+    if rows.is_empty() {
+        return;
+    }
+    println!();
+    println!("floor under clock_time_get: bare wasmer host functions, same engine, no wasix");
+    for row in rows {
+        println!(
+            "{:<22} {:>10.1}",
+            row.call,
+            row.median_ns.unwrap_or_default()
+        );
     }
 }
 
