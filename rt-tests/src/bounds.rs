@@ -11,6 +11,24 @@ pub struct Bounds {
     pub sleep: SleepBounds,
     /// The jitter gate (`rt-report --gate`).
     pub gate: GateBounds,
+    /// Per-call dispatch cost against native (`tests/dispatch_cost.rs`).
+    pub dispatch: DispatchBounds,
+}
+
+/// How many times the native cost a patched WASI call may take, measured in the
+/// same trial, interleaved.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchBounds {
+    /// Trials: a check passes if one of up to this many meets every bound (the
+    /// upstream control must break every bound in all of them).
+    pub best_of: usize,
+    /// `clock_time_get(Monotonic)` over the vDSO `clock_gettime`.
+    pub clock_time_get_over_native: f64,
+    /// `poll_oneoff` on one 1 ns relative clock over a zero-timeout `ppoll`.
+    pub poll_oneoff_1ns_over_native: f64,
+    /// `fd_write` of 1 byte to stdout on `/dev/null` over `write(2)` there.
+    pub fd_write_1b_over_native: f64,
 }
 
 /// Loop shape and quantile bounds for the jitter gate: the patched guest against

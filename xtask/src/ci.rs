@@ -8,9 +8,10 @@ use std::path::Path;
 use std::process::Command;
 
 /// Checks the patch series, formatting and clippy lints of our own crates, then builds the patched
-/// `wasmer` and runs every test in release mode (one profile, so dependencies build
-/// once) with insta's snapshot rules, then the unit tests the series adds to the
-/// vendored wasmer-wasix.
+/// `wasmer` and every test in release mode (one profile, so dependencies build
+/// once), builds upstream's CLI from the pristine crates for the dispatch-cost
+/// control, runs every test with insta's snapshot rules, then the unit tests the
+/// series adds to the vendored wasmer-wasix, then the jitter gate.
 pub fn run(ws: &Workspace) -> Result<()> {
     step("patches check");
     patches::check(ws)?;
@@ -40,19 +41,22 @@ pub fn run(ws: &Workspace) -> Result<()> {
             "warnings",
         ],
     )?;
-    step("cargo test --release --locked --workspace");
     let snapshots = Tracking::start(&ws.root().join("target"))?;
-    cargo(
-        ws,
-        &snapshots.env(),
-        &[
-            "test",
-            "--release",
-            "--locked",
-            "--workspace",
-            "--no-fail-fast",
-        ],
-    )?;
+    let test = [
+        "test",
+        "--release",
+        "--locked",
+        "--workspace",
+        "--no-fail-fast",
+    ];
+    step("cargo test --release --locked --workspace --no-run");
+    cargo(ws, &snapshots.env(), &[&test[..], &["--no-run"]].concat())?;
+    // After the test build, so its scratch target is seeded from target/release
+    // and only the two pristine crates compile.
+    step("upstream wasmer from the pristine crates (control of tests/dispatch_cost.rs)");
+    crate::upstream_build::run(ws)?;
+    step("cargo test --release --locked --workspace");
+    cargo(ws, &snapshots.env(), &test)?;
     step("insta snapshots: none pending, none unreferenced");
     snapshots.check(&[ws.root().join("rt-tests"), ws.root().join("xtask")])?;
     step("vendored wasmer-wasix unit tests");
