@@ -124,10 +124,13 @@ fn print_trial(label: &str, n: usize, measured: &[Measured]) {
     }
 }
 
-/// Upstream's CLI from the pristine crates in this build's target directory,
-/// `target/upstream/wasmer` (`cargo xtask upstream build`); this test runs from
-/// `target/<profile>/deps/`.
+/// Upstream's CLI from the pristine crates: `WASMER_RT_UPSTREAM` if set, else
+/// `target/upstream/wasmer` in this build's target directory (`cargo xtask
+/// upstream build`); this test runs from `target/<profile>/deps/`.
 fn upstream_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("WASMER_RT_UPSTREAM") {
+        return PathBuf::from(path);
+    }
     let exe = std::env::current_exe().expect("current executable");
     let target = exe
         .ancestors()

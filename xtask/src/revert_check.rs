@@ -1,15 +1,25 @@
 //! `cargo xtask revert-check [PATCH...]`: proves the suite can see every patch.
 //!
 //! For each named patch (default: the whole series) it lays out a copy of the
-//! committed workspace (`HEAD`) under `target/revert-check/<patch>/` whose `vendor/` is the pristine
-//! crates plus the series without that patch, runs the README's test build there
-//! (`cargo test --release --locked --workspace --no-fail-fast`), and requires it
-//! to fail. A later patch that no longer applies, or no longer builds, counts as a
-//! failure too: the series cannot ship without the reverted patch. The copies share
-//! the scratch target directory (`crate::scratch`), so only the vendored crates
-//! and our crates rebuild.
+//! committed workspace (`HEAD`) under `target/revert-check/tree/` whose `vendor/`
+//! is the pristine crates plus the series without that patch, runs the suite
+//! there (`cargo test --release --locked -p rt-tests --no-fail-fast`), and
+//! requires it to fail. A later patch that no longer applies, or no longer
+//! builds, counts as a failure too: the series cannot ship without the reverted
+//! patch. Each run's log goes to `target/revert-check/<patch>.log`.
 //!
-//! It is slow (a build and a full suite run per patch), so CI does not run it;
+//! Two things keep the verdicts about the patch and nothing else:
+//! - One tree is rewritten for every patch, and the copies share the scratch
+//!   target directory (`crate::scratch`), so only the vendored crates and our
+//!   crates rebuild. Rewriting the same paths matters: `git archive` gives every
+//!   file the commit's time, and build scripts record absolute paths, so
+//!   separate copies would let cargo reuse one copy's build for the next.
+//! - Only rt-tests runs: xtask's own tests check the real series (contiguous
+//!   numbering, vendor equality), which a copy without one patch breaks by
+//!   construction. The dispatch-cost control gets upstream's CLI through
+//!   `WASMER_RT_UPSTREAM` (built first if missing).
+//!
+//! It is slow (a build and a suite run per patch), so CI does not run it;
 //! its result goes into the closing note of the work it proves.
 
 use crate::manifest::Manifest;
@@ -38,10 +48,20 @@ pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
     let chosen = choose(series.entries(), names)?;
     let root = ws.root().join("target/revert-check");
     let target_dir = crate::scratch::target_dir(ws)?;
+    let upstream = ws.root().join("target/upstream/wasmer");
+    if !upstream.is_file() {
+        crate::upstream_build::run(ws)?;
+    }
     let mut results = Vec::new();
     for name in &chosen {
         println!("==> without {name}");
-        let outcome = check_one(ws, &series, name, &root.join(stem(name)), &target_dir)?;
+        let run = Run {
+            dir: &root.join("tree"),
+            log: &root.join(format!("{}.log", stem(name))),
+            target_dir: &target_dir,
+            upstream: &upstream,
+        };
+        let outcome = check_one(ws, &series, name, &run)?;
         println!("    {}", describe(&outcome));
         results.push((name.clone(), outcome));
     }
@@ -92,13 +112,16 @@ fn describe(outcome: &Outcome) -> String {
     }
 }
 
-fn check_one(
-    ws: &Workspace,
-    series: &Series,
-    name: &str,
-    dir: &Path,
-    target_dir: &Path,
-) -> Result<Outcome> {
+/// Where one check lays out its tree and writes its log, and what it builds with.
+struct Run<'a> {
+    dir: &'a Path,
+    log: &'a Path,
+    target_dir: &'a Path,
+    upstream: &'a Path,
+}
+
+fn check_one(ws: &Workspace, series: &Series, name: &str, run: &Run<'_>) -> Result<Outcome> {
+    let dir = run.dir;
     let manifest = Manifest::load(&ws.manifest_path())?;
     let monorepo = patches::pristine(ws, &manifest)?;
     for (entry, path) in series.entries().iter().zip(series.paths()) {
@@ -131,20 +154,22 @@ fn check_one(
             &dir.join("vendor").join(&krate.dir),
         )?;
     }
-    let log_path = dir.join("test.log");
-    let log = std::fs::File::create(&log_path)?;
+    let log_path = run.log;
+    let log = std::fs::File::create(log_path)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
         .args([
             "test",
             "--release",
             "--locked",
-            "--workspace",
+            "-p",
+            "rt-tests",
             "--no-fail-fast",
         ])
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target_dir)
+        .env("CARGO_TARGET_DIR", run.target_dir)
         .env("INSTA_UPDATE", "no")
+        .env("WASMER_RT_UPSTREAM", run.upstream)
         .stdout(Stdio::from(log.try_clone()?))
         .stderr(Stdio::from(log))
         .status()
@@ -152,7 +177,7 @@ fn check_one(
     if status.success() {
         return Ok(Outcome::Green);
     }
-    let text = std::fs::read_to_string(&log_path)?;
+    let text = std::fs::read_to_string(log_path)?;
     let failures = failures(&text);
     Ok(Outcome::Red(if failures.is_empty() {
         vec![format!(
