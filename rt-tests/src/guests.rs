@@ -1,6 +1,7 @@
 //! The WAT guests in `rt-tests/guests/`, compiled at test time with the `wat` crate.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Directory holding the guest sources.
 pub fn source_dir() -> PathBuf {
@@ -44,8 +45,25 @@ pub fn compile(name: &str, output: &str, params: &[(&str, &str)]) -> PathBuf {
     let dir = artifact_dir();
     std::fs::create_dir_all(&dir).expect("creating target/rt-tests");
     let path = dir.join(format!("{output}.wasm"));
-    std::fs::write(&path, wasm).expect("writing the compiled guest");
+    write_atomically(&path, &wasm);
     path
+}
+
+/// Writes `bytes` to a file of its own next to `path`, then renames it over
+/// `path`: tests running in parallel compile the same guest to the same path, and
+/// a plain write would let one test's `wasmer run` read the file while another
+/// test has just truncated it.
+fn write_atomically(path: &Path, bytes: &[u8]) {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(
+        ".{}.{}.tmp",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).expect("writing the compiled guest");
+    std::fs::rename(&tmp, path).expect("moving the compiled guest into place");
 }
 
 fn read(path: &Path) -> String {
