@@ -117,6 +117,16 @@ fn native_median_ns(call: Call, count: u32) -> f64 {
     runs[1]
 }
 
+/// The measurements `keep` selects, one per line, for a failure message.
+fn list(measured: &[Measured], keep: impl Fn(&Measured) -> bool) -> String {
+    measured
+        .iter()
+        .filter(|m| keep(m))
+        .map(Measured::describe)
+        .collect::<Vec<_>>()
+        .join("\n  ")
+}
+
 fn print_trial(label: &str, n: usize, measured: &[Measured]) {
     eprintln!("{label}, trial {n}:");
     for m in measured {
@@ -154,15 +164,10 @@ fn patched_calls_stay_within_their_ratio_to_native() {
         }
         last = measured;
     }
-    let broken: Vec<String> = last
-        .iter()
-        .filter(|m| !m.within_bound())
-        .map(Measured::describe)
-        .collect();
     panic!(
         "a patched call exceeded its bound in all {} trials; last trial:\n  {}",
         bounds.best_of,
-        broken.join("\n  ")
+        list(&last, |m| !m.within_bound())
     );
 }
 
@@ -182,15 +187,10 @@ fn upstream_breaks_every_ratio_in_every_trial() {
         // Upstream's paths take tens of µs a call: a tenth of the calls suffices.
         let measured = trial(&binary, &checks, 10);
         print_trial("upstream (control)", n, &measured);
-        let within: Vec<String> = measured
-            .iter()
-            .filter(|m| m.within_bound())
-            .map(Measured::describe)
-            .collect();
         assert!(
-            within.is_empty(),
+            !measured.iter().any(Measured::within_bound),
             "upstream met a bound in trial {n}, so the bound cannot see the dispatch patches:\n  {}",
-            within.join("\n  ")
+            list(&measured, Measured::within_bound)
         );
     }
 }

@@ -7,9 +7,9 @@ use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::Command;
 
-/// Checks the patch series, formatting and clippy lints of our own crates, then builds the patched
-/// `wasmer` and every test in release mode (one profile, so dependencies build
-/// once), builds upstream's CLI from the pristine crates for the dispatch-cost
+/// Checks the patch series, formatting and clippy lints of our own crates, then
+/// builds the patched `wasmer` and every test in release mode (one profile, so
+/// dependencies build once), builds upstream's CLI from the pristine crates for the dispatch-cost
 /// control, runs every test with insta's snapshot rules, then the unit tests the
 /// series adds to the vendored wasmer-wasix, then the jitter gate.
 pub fn run(ws: &Workspace) -> Result<()> {

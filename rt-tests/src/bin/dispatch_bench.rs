@@ -148,7 +148,7 @@ fn main() {
 
     let mut rows = Vec::new();
     for &call in &calls {
-        let count = ((f64::from(base_count(call)) * args.scale) as u32).max(10);
+        let count = loop_count(call, args.scale);
         let slow_count = (count / 10).max(10);
         eprintln!("measuring {} ...", call.name());
         let guests = (call.guest(count), call.guest(slow_count));
@@ -184,10 +184,7 @@ fn main() {
             }
         }
         for (runner, (samples, error)) in runners.iter().zip(results) {
-            let stat = |f: fn(&Summary) -> i64| {
-                let scaled: Vec<i64> = samples.iter().map(|ns| (ns * 1000.0) as i64).collect();
-                (!samples.is_empty()).then(|| f(&Summary::of(&scaled)) as f64 / 1000.0)
-            };
+            let stats = NsStats::of(&samples);
             rows.push(Row {
                 call: call.name(),
                 runner: runner.name(),
@@ -197,17 +194,16 @@ fn main() {
                     slow_count
                 },
                 trials: samples.len(),
-                median_ns: stat(|s| s.p50),
-                min_ns: stat(|s| s.min),
-                max_ns: stat(|s| s.max),
+                median_ns: stats.map(|s| s.median),
+                min_ns: stats.map(|s| s.min),
+                max_ns: stats.map(|s| s.max),
                 error,
             });
         }
     }
     let measure_floor = !args.no_floor && calls.contains(&Call::ClockTimeGet);
     let floor = if measure_floor {
-        let count = ((f64::from(base_count(Call::ClockTimeGet)) * args.scale) as u32).max(10);
-        floor_rows(count, args.trials)
+        floor_rows(loop_count(Call::ClockTimeGet, args.scale), args.trials)
     } else {
         Vec::new()
     };
@@ -219,6 +215,37 @@ fn main() {
         if let Err(e) = std::fs::write(path, json) {
             fail(&format!("writing {}: {e}", path.display()));
         }
+    }
+}
+
+/// Calls per loop for `call`, scaled by `--scale`.
+fn loop_count(call: Call, scale: f64) -> u32 {
+    ((f64::from(base_count(call)) * scale) as u32).max(10)
+}
+
+/// Median, min and max of ns-per-call samples (at ps resolution, through
+/// [`Summary`]).
+#[derive(Debug, Clone, Copy)]
+struct NsStats {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl NsStats {
+    /// `None` for no samples.
+    fn of(samples: &[f64]) -> Option<Self> {
+        if samples.is_empty() {
+            return None;
+        }
+        let ps: Vec<i64> = samples.iter().map(|ns| (ns * 1000.0) as i64).collect();
+        let summary = Summary::of(&ps);
+        let ns = |ps: i64| ps as f64 / 1000.0;
+        Some(NsStats {
+            median: ns(summary.p50),
+            min: ns(summary.min),
+            max: ns(summary.max),
+        })
     }
 }
 
@@ -237,16 +264,15 @@ fn floor_rows(count: u32, trials: usize) -> Vec<Row> {
         .into_iter()
         .zip(samples)
         .map(|(host_fn, samples)| {
-            let scaled: Vec<i64> = samples.iter().map(|ns| (ns * 1000.0) as i64).collect();
-            let summary = Summary::of(&scaled);
+            let stats = NsStats::of(&samples);
             Row {
                 call: host_fn.name(),
                 runner: "wasmer-core",
                 calls_per_trial: count,
                 trials: samples.len(),
-                median_ns: Some(summary.p50 as f64 / 1000.0),
-                min_ns: Some(summary.min as f64 / 1000.0),
-                max_ns: Some(summary.max as f64 / 1000.0),
+                median_ns: stats.map(|s| s.median),
+                min_ns: stats.map(|s| s.min),
+                max_ns: stats.map(|s| s.max),
                 error: None,
             }
         })
