@@ -39,7 +39,9 @@ fn main() {
 
     let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("series.txt");
     std::fs::write(out, list).unwrap();
+    let cli_version = cli_version(&manifest);
     println!("cargo:rustc-env=WASMER_RT_PATCH_COUNT={count}");
+    println!("cargo:rustc-env=WASMER_RT_CLI_VERSION={cli_version}");
     println!("cargo:rustc-env=WASMER_RT_UPSTREAM_COMMIT={commit}");
     println!(
         "cargo:rustc-env=WASMER_RT_TARGET={}",
@@ -70,5 +72,16 @@ fn trailer(mail: &str, key: &str) -> String {
         .take_while(|l| *l != "---")
         .find_map(|l| l.strip_prefix(&prefix))
         .unwrap_or("unknown")
+        .to_owned()
+}
+
+/// The `version` of the `wasmer-cli` entry in `vendor/crates.toml`.
+fn cli_version(manifest: &str) -> String {
+    manifest
+        .split("[[crate]]")
+        .find(|block| block.contains("name = \"wasmer-cli\""))
+        .and_then(|block| block.lines().find_map(|l| l.strip_prefix("version = ")))
+        .unwrap_or("\"unknown\"")
+        .trim_matches('"')
         .to_owned()
 }

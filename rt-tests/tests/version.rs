@@ -14,6 +14,20 @@ fn series() -> Vec<String> {
         .collect()
 }
 
+/// `(version, upstream commit)` of the vendored wasmer-cli, from vendor/crates.toml.
+fn vendored_cli() -> (String, String) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vendor/crates.toml");
+    let manifest: toml::Table = std::fs::read_to_string(path).unwrap().parse().unwrap();
+    let cli = manifest["crate"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"].as_str() == Some("wasmer-cli"))
+        .unwrap();
+    let field = |key: &str| cli[key].as_str().unwrap().to_owned();
+    (field("version"), field("upstream-commit"))
+}
+
 fn wasmer(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_wasmer"))
         .args(args)
@@ -25,7 +39,8 @@ fn wasmer(args: &[&str]) -> String {
 
 #[test]
 fn version_carries_the_rt_suffix() {
-    let expected = format!("wasmer 7.4.2+rt.{}\n", series().len());
+    let (version, _) = vendored_cli();
+    let expected = format!("wasmer {version}+rt.{}\n", series().len());
     assert_eq!(wasmer(&["--version"]), expected);
     assert_eq!(wasmer(&["-V"]), expected);
 }
@@ -36,8 +51,13 @@ fn verbose_version_lists_every_patch() {
     for patch in series() {
         assert!(text.contains(&patch), "{patch} missing from:\n{text}");
     }
+    let (version, commit) = vendored_cli();
     assert!(
-        text.contains("upstream: wasmerio/wasmer 7a48a071"),
+        text.contains(&format!("upstream: wasmerio/wasmer {commit}")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("wasmer-cli {version})")),
         "{text}"
     );
 }

@@ -7,7 +7,8 @@ use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::Command;
 
-/// Checks the patch series, formatting and clippy lints of our own crates, then
+/// Checks the patch series (also every prefix and every PR export against
+/// Wasmer's own lint), formatting and clippy lints of our own crates, then
 /// builds the patched `wasmer` and every test in release mode (one profile, so
 /// dependencies build once), builds upstream's CLI from the pristine crates for the dispatch-cost
 /// control, runs every test with insta's snapshot rules, then the unit tests the
@@ -15,6 +16,14 @@ use std::process::Command;
 pub fn run(ws: &Workspace) -> Result<()> {
     step("patches check");
     patches::check(ws)?;
+    // Wasmer's point of view: every prefix of the series, and every PR of the
+    // export on its own base, builds and adds no finding to Wasmer's lint.
+    step("patches bisect + upstream export --check (Wasmer's lint on every state)");
+    let mut checker = crate::upstream_check::Checker::new(ws)?;
+    crate::bisect::run_with(ws, &mut checker)?;
+    let export = ws.root().join("target/upstream-prs");
+    crate::export::write(ws, &export)?;
+    crate::export::check_with(ws, &export, &mut checker)?;
     step("cargo fmt --check (rt-tests, xtask)");
     cargo(
         ws,

@@ -24,6 +24,13 @@ impl Git {
         Ok(git)
     }
 
+    /// An existing repository in `dir`.
+    pub fn open(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+
     /// The work tree.
     pub fn dir(&self) -> &Path {
         &self.dir

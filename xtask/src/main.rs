@@ -6,6 +6,7 @@
 //! record edits made under `vendor/` as patches, `patches check` proves the
 //! equality, and `upstream export` writes the series for `git am` upstream.
 
+mod bisect;
 mod ci;
 mod export;
 mod git;
@@ -13,13 +14,18 @@ mod manifest;
 mod monorepo;
 mod patch_mail;
 mod patches;
+mod rebase;
 mod registry;
 mod revert_check;
 mod scratch;
 mod series;
+mod series_git;
 mod snapshots;
 mod tree_diff;
 mod upstream_build;
+mod upstream_check;
+mod upstream_lint;
+mod upstream_workspace;
 mod vendor;
 mod vendored_tests;
 mod workspace;
@@ -45,6 +51,13 @@ enum Command {
     JitterGate,
     /// Re-import the pristine crates from the registry and apply the series to vendor/.
     Vendor,
+    /// Carry the series to another Wasmer release (three-way merge, stops at the
+    /// first conflict), then refresh vendor/, its manifest, the trailers and locks.
+    Rebase {
+        /// The wasmer-cli release to move to, e.g. 7.5.0 (wasmer-wasix follows its pin).
+        #[arg(long)]
+        to: String,
+    },
     /// Run the unit tests the series adds to the vendored wasmer-wasix, in the crate itself.
     VendoredTests {
         /// Resolve the crate's dev-dependencies afresh and save ci/vendored-tests.lock.
@@ -85,14 +98,33 @@ enum PatchesCommand {
     },
     /// Regenerate the last patch of the series from the working tree under vendor/.
     Refresh,
+    /// Write the series as git commits on the pristine crates in DIR, to edit any
+    /// patch with git (rebase -i, amend, reorder); then `patches import DIR`.
+    Edit {
+        /// A new directory for the repository.
+        dir: PathBuf,
+    },
+    /// Turn the commits after the `pristine` tag in DIR back into patches/ and vendor/.
+    Import {
+        /// The repository written by `patches edit`.
+        dir: PathBuf,
+    },
+    /// Check that pristine and every prefix 1..k of the series build, and that no
+    /// prefix adds a finding to Wasmer's own lint (clippy::all + its rustc lints).
+    Bisect,
 }
 
 #[derive(Subcommand)]
 enum UpstreamCommand {
-    /// Write the series as monorepo-path git mails plus a cover letter, ready for `git am`.
+    /// Write the series as pull requests (patches/prs.toml): one folder of git mails
+    /// with a cover letter per PR, each made on the release plus the PRs it needs.
     Export {
-        /// Output directory (created if missing; existing *.patch files in it are replaced).
+        /// Output directory (created if missing; an earlier export in it is replaced).
         dir: PathBuf,
+        /// Also apply each PR with `git am` on its base and require it to build and
+        /// to add no finding to Wasmer's lint.
+        #[arg(long)]
+        check: bool,
     },
     /// Build a `wasmer` CLI from the pristine crates (no patch) to target/upstream/wasmer.
     Build,
@@ -114,6 +146,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Ci => ci::run(&ws),
         Command::JitterGate => ci::jitter_gate(&ws, true),
         Command::Vendor => vendor::run(&ws),
+        Command::Rebase { to } => rebase::run(&ws, &to),
         Command::VendoredTests { update_lock } => vendored_tests::run(&ws, update_lock),
         Command::RevertCheck { patches } => revert_check::run(&ws, &patches),
         Command::Patches { command } => match command {
@@ -124,9 +157,12 @@ fn run(cli: Cli) -> Result<()> {
                 body_file,
             } => patches::new(&ws, &name, &subject, body_file.as_deref()),
             PatchesCommand::Refresh => patches::refresh(&ws),
+            PatchesCommand::Bisect => bisect::run(&ws),
+            PatchesCommand::Edit { dir } => series_git::edit(&ws, &dir),
+            PatchesCommand::Import { dir } => series_git::import(&ws, &dir),
         },
         Command::Upstream { command } => match command {
-            UpstreamCommand::Export { dir } => export::run(&ws, &dir),
+            UpstreamCommand::Export { dir, check } => export::run(&ws, &dir, check),
             UpstreamCommand::Build => upstream_build::run(&ws),
         },
     }

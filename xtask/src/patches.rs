@@ -9,9 +9,24 @@ use crate::series::Series;
 use crate::tree_diff;
 use crate::workspace::Workspace;
 use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
 
 /// The pristine crates, verified against `vendor/crates.toml`, in a scratch monorepo.
 pub fn pristine(ws: &Workspace, manifest: &Manifest) -> Result<Monorepo> {
+    let monorepo = Monorepo::pristine(manifest, &verified_archives(ws, manifest)?)?;
+    check_vcs_info(&monorepo, manifest)?;
+    Ok(monorepo)
+}
+
+/// Like [`pristine`], in the directory `dir`, which is kept.
+pub fn pristine_at(ws: &Workspace, manifest: &Manifest, dir: &Path) -> Result<Monorepo> {
+    let monorepo = Monorepo::pristine_at(dir, manifest, &verified_archives(ws, manifest)?)?;
+    check_vcs_info(&monorepo, manifest)?;
+    Ok(monorepo)
+}
+
+/// The crates' archives, each checked against the checksum in `vendor/crates.toml`.
+fn verified_archives(ws: &Workspace, manifest: &Manifest) -> Result<Vec<PathBuf>> {
     let archives = registry::archives(&manifest.crates, &ws.lock_path())?;
     for (krate, archive) in manifest.crates.iter().zip(&archives) {
         let actual = registry::sha256_file(archive)?;
@@ -23,7 +38,10 @@ pub fn pristine(ws: &Workspace, manifest: &Manifest) -> Result<Monorepo> {
             );
         }
     }
-    let monorepo = Monorepo::pristine(manifest, &archives)?;
+    Ok(archives)
+}
+
+fn check_vcs_info(monorepo: &Monorepo, manifest: &Manifest) -> Result<()> {
     for krate in &manifest.crates {
         let (commit, path) = registry::vcs_info(&monorepo.crate_dir(krate)?)?;
         if commit != krate.upstream_commit || path != krate.upstream_path {
@@ -35,7 +53,7 @@ pub fn pristine(ws: &Workspace, manifest: &Manifest) -> Result<Monorepo> {
             );
         }
     }
-    Ok(monorepo)
+    Ok(())
 }
 
 /// Every reason `vendor/` and `patches/` are not in order; empty when they are.
@@ -44,6 +62,9 @@ pub fn problems(ws: &Workspace) -> Result<Vec<String>> {
     let version = manifest.wasmer_version()?;
     let series = Series::load(&ws.patches_dir())?;
     let mut problems = series.lint()?;
+    if let Err(error) = crate::export::load(ws, &series) {
+        problems.push(format!("{error:#}"));
+    }
     for (name, text) in series.read_all()? {
         match PatchMail::parse(&text) {
             Ok(mail) => problems.extend(
@@ -128,6 +149,7 @@ pub fn new(
     let text = monorepo.format_head()?;
     std::fs::write(ws.patches_dir().join(&file_name), text)?;
     series.append(&file_name)?;
+    crate::export::append_pr(ws, stem, subject, &file_name)?;
     println!("recorded patches/{file_name}");
     Ok(())
 }
@@ -168,7 +190,7 @@ pub fn refresh(ws: &Workspace) -> Result<()> {
 }
 
 /// Today's date (UTC) as `YYYY-MM-DD`.
-fn today() -> String {
+pub fn today() -> String {
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     now[..10].to_owned()
 }
@@ -178,13 +200,22 @@ pub(crate) mod tests {
     use super::*;
     use crate::monorepo::copy_tree;
 
-    /// A copy of this repository's vendor/, patches/ and Cargo.lock to experiment on.
+    /// A copy of this repository's vendor/, patches/, manifests and locks to experiment on.
     pub(crate) fn scratch_workspace() -> (tempfile::TempDir, Workspace) {
         let real = Workspace::locate().unwrap();
         let dir = tempfile::tempdir().unwrap();
         copy_tree(&real.vendor_dir(), &dir.path().join("vendor")).unwrap();
         copy_tree(&real.patches_dir(), &dir.path().join("patches")).unwrap();
-        std::fs::copy(real.lock_path(), dir.path().join("Cargo.lock")).unwrap();
+        for file in [
+            "Cargo.lock",
+            "Cargo.toml",
+            "rust-toolchain.toml",
+            "ci/vendored-tests.lock",
+        ] {
+            let target = dir.path().join(file);
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::copy(real.root().join(file), target).unwrap();
+        }
         let ws = Workspace::at(dir.path());
         (dir, ws)
     }

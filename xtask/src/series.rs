@@ -80,6 +80,24 @@ impl Series {
         Ok(())
     }
 
+    /// Rewrites the series file to list `names`, keeping its leading comment lines.
+    pub fn replace(&mut self, names: &[String]) -> Result<()> {
+        let path = self.dir.join("series");
+        let old = std::fs::read_to_string(&path)?;
+        let mut text: String = old
+            .lines()
+            .take_while(|line| line.starts_with('#') || line.trim().is_empty())
+            .map(|line| format!("{line}\n"))
+            .collect();
+        for name in names {
+            text.push_str(name);
+            text.push('\n');
+        }
+        std::fs::write(&path, text)?;
+        self.entries = names.to_vec();
+        Ok(())
+    }
+
     /// Problems with the series as a whole: missing files, unlisted patches, numbering.
     pub fn lint(&self) -> Result<Vec<String>> {
         let mut problems = Vec::new();

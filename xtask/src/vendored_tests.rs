@@ -1,15 +1,18 @@
 //! `cargo xtask vendored-tests`: the unit tests that the series adds to the vendored
 //! wasmer-wasix, run in the crate itself.
 //!
-//! The vendored crate is not a workspace member (its dev-dependencies would join our
-//! resolution), and its unit tests `include_bytes!` files from the Wasmer monorepo
-//! that the published crate does not ship. So the crate is mirrored to
-//! `target/vendored-tests/lib/wasix` (its monorepo path), the missing test files are
-//! created empty, and `cargo test --lib` runs there with the lock file
-//! `ci/vendored-tests.lock` and the workspace's target directory (shared
-//! dependencies build once). Only the modules the series touches are run: the rest
-//! of upstream's unit tests need the real monorepo files.
+//! The vendored crates are not members of our workspace (their dev-dependencies
+//! would join our resolution), and wasmer-wasix's unit tests `include_bytes!` files
+//! from the Wasmer monorepo that the published crate does not ship. So the crates
+//! are mirrored to `target/vendored-tests/lib/...` as a workspace of their own
+//! (see `upstream_workspace`), the missing test files are created empty, and
+//! `cargo test --lib` runs there with the lock file `ci/vendored-tests.lock` and
+//! the workspace's target directory (shared dependencies build once). Only the
+//! modules the series touches are run: the rest of upstream's unit tests need the
+//! real monorepo files.
 
+use crate::manifest::Manifest;
+use crate::upstream_workspace::{self, write_if_changed};
 use crate::workspace::Workspace;
 use anyhow::{Context, Result, bail};
 use std::fs;
@@ -22,69 +25,68 @@ const TEST_MODULES: &[&str] = &[
     "os::deadline",
     "os::task::thread",
     "syscalls::wasi::poll_oneoff::precise",
+    "syscalls::wasi::fd_write",
+    "syscalls::wasix::futex_wait",
 ];
 
 /// Mirrors the crate and runs its unit tests; with `update_lock`, resolves the
-/// dev-dependencies afresh and saves the lock file instead of requiring it.
+/// dev-dependencies afresh (see [`refresh_lock`]) before running them.
 pub fn run(ws: &Workspace, update_lock: bool) -> Result<()> {
-    let scratch = ws.root().join("target/vendored-tests");
-    let crate_dir = scratch.join("lib/wasix");
-    mirror(&ws.vendor_dir().join("wasmer-wasix"), &crate_dir)?;
-    create_missing_test_files(&crate_dir, &scratch)?;
-    write_if_changed(&scratch.join("Cargo.toml"), &manifest(ws)?)?;
-    let lock = lock_path(ws);
-    if !update_lock {
-        let text = fs::read(&lock).with_context(|| format!("reading {}", lock.display()))?;
-        write_if_changed(&scratch.join("Cargo.lock"), &text)?;
+    if update_lock {
+        refresh_lock(ws)?;
     }
+    let scratch = prepare(ws)?;
+    let lock = upstream_workspace::lock_path(ws);
+    let text = fs::read(&lock).with_context(|| format!("reading {}", lock.display()))?;
+    write_if_changed(&scratch.join("Cargo.lock"), &text)?;
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut command = Command::new(&cargo);
-    command
+    let status = Command::new(&cargo)
         .current_dir(&scratch)
         .env("CARGO_TARGET_DIR", ws.root().join("target"))
-        .args(["test", "--release", "--lib", "-p", "wasmer-wasix"]);
-    if !update_lock {
-        command.arg("--locked");
-    }
-    command.arg("--").args(TEST_MODULES);
-    let status = command
+        .args([
+            "test",
+            "--release",
+            "--lib",
+            "-p",
+            "wasmer-wasix",
+            "--locked",
+        ])
+        .arg("--")
+        .args(TEST_MODULES)
         .status()
         .with_context(|| format!("running {cargo}"))?;
     if !status.success() {
         bail!("the vendored wasmer-wasix unit tests failed ({status})");
     }
-    if update_lock {
-        fs::copy(scratch.join("Cargo.lock"), &lock)
-            .with_context(|| format!("writing {}", lock.display()))?;
-    }
     Ok(())
 }
 
-fn lock_path(ws: &Workspace) -> PathBuf {
-    ws.root().join("ci/vendored-tests.lock")
+/// Rewrites `ci/vendored-tests.lock`: the workspace's `Cargo.lock` (so every
+/// shared dependency keeps its version) completed with the crate's dev-dependencies.
+pub fn refresh_lock(ws: &Workspace) -> Result<()> {
+    let scratch = prepare(ws)?;
+    fs::copy(ws.lock_path(), scratch.join("Cargo.lock"))?;
+    crate::rebase::resolve_lock(&scratch)?;
+    let lock = upstream_workspace::lock_path(ws);
+    fs::copy(scratch.join("Cargo.lock"), &lock)
+        .with_context(|| format!("writing {}", lock.display()))?;
+    println!("wrote {}", lock.display());
+    Ok(())
 }
 
-/// The scratch workspace: the crate as its only member, with our release profile.
-fn manifest(ws: &Workspace) -> Result<Vec<u8>> {
-    let path = ws.root().join("Cargo.toml");
-    let root: toml::Table = fs::read_to_string(&path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .parse()
-        .with_context(|| format!("parsing {}", path.display()))?;
-    let mut out = toml::Table::new();
-    let mut workspace = toml::Table::new();
-    workspace.insert("members".into(), vec!["lib/wasix"].into());
-    workspace.insert("resolver".into(), "2".into());
-    out.insert("workspace".into(), workspace.into());
-    if let Some(profile) = root.get("profile") {
-        out.insert("profile".into(), profile.clone());
+/// Lays out the scratch workspace `target/vendored-tests` (the crates at their
+/// monorepo paths, the test files they name, the manifest) and returns its root.
+fn prepare(ws: &Workspace) -> Result<PathBuf> {
+    let scratch = ws.root().join("target/vendored-tests");
+    let manifest = Manifest::load(&ws.manifest_path())?;
+    for krate in &manifest.crates {
+        let crate_dir = scratch.join(&krate.upstream_path);
+        mirror(&ws.vendor_dir().join(&krate.dir), &crate_dir)?;
+        create_missing_test_files(&crate_dir, &scratch)?;
     }
-    let text = format!(
-        "# Written by `cargo xtask vendored-tests`; see xtask/src/vendored_tests.rs.\n{}",
-        toml::to_string(&out)?
-    );
-    Ok(text.into_bytes())
+    upstream_workspace::write_manifest(ws, &manifest, &scratch)?;
+    Ok(scratch)
 }
 
 /// Makes `to` an exact copy of `from`, rewriting only files whose bytes differ, so
@@ -133,16 +135,6 @@ fn create_missing_test_files(crate_dir: &Path, root: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
-    if fs::read(path).is_ok_and(|old| old == bytes) {
-        return Ok(());
-    }
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
 #[cfg(test)]

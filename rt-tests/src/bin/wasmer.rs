@@ -3,8 +3,12 @@
 
 use std::ffi::OsString;
 
-/// `7.4.2+rt.N`, N being the number of patches applied.
-const VERSION: &str = concat!("7.4.2+rt.", env!("WASMER_RT_PATCH_COUNT"));
+/// `<wasmer-cli version>+rt.N`, N being the number of patches applied.
+const VERSION: &str = concat!(
+    env!("WASMER_RT_CLI_VERSION"),
+    "+rt.",
+    env!("WASMER_RT_PATCH_COUNT")
+);
 const SERIES: &str = include_str!(concat!(env!("OUT_DIR"), "/series.txt"));
 /// Global options of upstream's CLI that take a separate value.
 const OPTIONS_WITH_VALUE: &[&str] = &["--log-format", "--log-events", "--color"];
@@ -46,7 +50,10 @@ fn print_version(verbose: bool) {
     if !verbose {
         return;
     }
-    println!("binary: wasmer (wasmer-rt build of wasmer-cli 7.4.2)");
+    println!(
+        "binary: wasmer (wasmer-rt build of wasmer-cli {})",
+        env!("WASMER_RT_CLI_VERSION")
+    );
     println!(
         "upstream: wasmerio/wasmer {}",
         env!("WASMER_RT_UPSTREAM_COMMIT")

@@ -97,6 +97,10 @@ pub struct CapabilityThreadingV1 {
 
     /// Switches to a blocking sleep implementation instead
     /// of the asynchronous runtime based implementation
+    ///
+    /// Where `enable_precise_sleep` is available (see there), this selects it:
+    /// the wait blocks the calling thread as requested, and also stays
+    /// interruptible and covers every timed wait, not only single-clock polls.
     pub enable_blocking_sleep: bool,
 
     /// Makes timed waits precise: `poll_oneoff` (all WASI versions) and
@@ -111,6 +115,8 @@ pub struct CapabilityThreadingV1 {
     ///
     /// Only on Linux, and not while deep sleep or journaling is active (both
     /// need the async path); elsewhere the flag has no effect.
+    /// `enable_blocking_sleep` asks for the same thing and turns this path on
+    /// too where it is available.
     /// (default = false)
     pub enable_precise_sleep: bool,
 }

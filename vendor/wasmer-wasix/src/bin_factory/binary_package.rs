@@ -161,6 +161,8 @@ pub struct BinaryPackage {
     pub id: PackageId,
     /// Includes the ids of all the packages in the tree
     pub package_ids: Vec<PackageId>,
+    /// The WebC format version of the root package.
+    pub webc_version: webc::Version,
 
     pub when_cached: Option<u128>,
     /// The name of the [`BinaryPackageCommand`] which is this package's

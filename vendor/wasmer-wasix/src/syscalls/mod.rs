@@ -404,7 +404,7 @@ where
         if this.signals.has_signals_or_subscribe(cx.waker()) {
             let env = this.ctx.data();
             let has_exit = {
-                let signals = env.thread.signals().lock().unwrap();
+                let signals = env.thread.signal_queue().lock().unwrap();
                 signals
                     .0
                     .iter()
@@ -591,11 +591,15 @@ where
 }
 
 /// True if timed waits of this environment should use [`__asyncify_until`]: the
-/// `enable_precise_sleep` capability is on, and neither deep sleep nor journaling
+/// `enable_precise_sleep` capability (or `enable_blocking_sleep`, which asks for a
+/// blocking wait for real-time use) is on, and neither deep sleep nor journaling
 /// (which both need the async path to unwind or record the wait) is active.
 #[cfg(target_os = "linux")]
 pub(crate) fn precise_sleep_enabled(env: &WasiEnv) -> bool {
-    env.capabilities.threading.enable_precise_sleep && !env.enable_deep_sleep && !env.enable_journal
+    let threading = &env.capabilities.threading;
+    (threading.enable_precise_sleep || threading.enable_blocking_sleep)
+        && !env.enable_deep_sleep
+        && !env.enable_journal
 }
 
 /// Blocks the calling thread on `work` until it finishes or until `deadline` has

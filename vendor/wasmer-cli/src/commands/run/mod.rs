@@ -352,6 +352,14 @@ impl Run {
 
         pb.finish_and_clear();
 
+        if let ExecutableTarget::Package(pkg) = &target
+            && pkg.webc_version == webc::Version::V2
+        {
+            crate::warning!(
+                "WebC v2 is a deprecated format and support for it will be removed in a future release"
+            );
+        }
+
         // push the TTY state so we can restore it after the program finishes
         let tty = runtime.tty().map(|tty| tty.tty_get());
 
@@ -730,6 +738,10 @@ fn invoke_function(
         required_arguments == provided_arguments,
         "Function expected {required_arguments} arguments, but received {provided_arguments}"
     );
+
+    if let Some(result_type) = func_ty.results().iter().find(|ty| ty.is_ref()) {
+        bail!("Function result type {result_type} is not supported by --invoke");
+    }
 
     let invoke_args = args
         .iter()

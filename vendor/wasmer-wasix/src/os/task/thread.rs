@@ -242,6 +242,10 @@ struct WasiThreadState {
     // Whether `signals.0` is non-empty; only written with `signals` locked, so the
     // per-syscall check for pending signals can skip the lock when there are none.
     signals_pending: AtomicBool,
+    // Set for good once `WasiThread::signals` handed out the raw queue, whose
+    // users do not keep `signals_pending` in step; from then on every check
+    // reports signals as possibly pending and takes the locked path.
+    signals_unguarded: AtomicBool,
     stack: Mutex<ThreadStack>,
     status: Arc<OwnedTaskStatus>,
     #[cfg(feature = "journal")]
@@ -345,6 +349,7 @@ impl WasiThread {
                 status,
                 signals: Mutex::new((Vec::new(), Vec::new())),
                 signals_pending: AtomicBool::new(false),
+                signals_unguarded: AtomicBool::new(false),
                 stack: Mutex::new(ThreadStack::default()),
                 #[cfg(feature = "journal")]
                 check_pointing: AtomicBool::new(false),
@@ -378,7 +383,19 @@ impl WasiThread {
     }
 
     // TODO: this should be private, access should go through utility methods.
+    /// The raw signal queue and its wakers.
+    ///
+    /// Code that changes the queue through this lock does not maintain the flag
+    /// behind [`WasiThread::has_pending_signals`], so calling this switches that
+    /// shortcut off for this thread: signals queued here are still seen by the
+    /// next syscall. Inside the crate, read the queue with `signal_queue`.
     pub fn signals(&self) -> &Mutex<(Vec<Signal>, Vec<Waker>)> {
+        self.state.signals_unguarded.store(true, Ordering::Release);
+        &self.state.signals
+    }
+
+    /// The signal queue, for code that only reads it (or keeps the flag in step).
+    pub(crate) fn signal_queue(&self) -> &Mutex<(Vec<Signal>, Vec<Waker>)> {
         &self.state.signals
     }
 
@@ -445,6 +462,7 @@ impl WasiThread {
     /// returns.
     pub fn has_pending_signals(&self) -> bool {
         self.state.signals_pending.load(Ordering::Acquire)
+            || self.state.signals_unguarded.load(Ordering::Acquire)
     }
 
     /// Returns all the signals that are waiting to be processed
@@ -815,7 +833,32 @@ mod tests {
     }
 
     fn registered_wakers(thread: &WasiThread) -> usize {
-        thread.signals().lock().unwrap().1.len()
+        thread.signal_queue().lock().unwrap().1.len()
+    }
+
+    #[test]
+    fn a_signal_queued_between_two_syscalls_is_seen_by_the_next() {
+        let (_plane, thread) = new_thread();
+        assert!(!thread.has_pending_signals());
+        // Another thread queues a signal while this one runs guest code.
+        let sender = thread.clone();
+        std::thread::spawn(move || sender.signal(Signal::Sigusr1))
+            .join()
+            .unwrap();
+        assert!(thread.has_pending_signals());
+        assert_eq!(thread.pop_signals(), vec![Signal::Sigusr1]);
+        assert!(!thread.has_pending_signals());
+    }
+
+    #[test]
+    fn a_signal_queued_through_the_raw_queue_is_never_skipped() {
+        let (_plane, thread) = new_thread();
+        thread.signals().lock().unwrap().0.push(Signal::Sigusr2);
+        assert!(thread.has_pending_signals());
+        assert_eq!(thread.pop_signals(), vec![Signal::Sigusr2]);
+        // Later pushes through the raw queue do not set the flag, so the
+        // shortcut stays off for this thread.
+        assert!(thread.has_pending_signals());
     }
 
     #[test]

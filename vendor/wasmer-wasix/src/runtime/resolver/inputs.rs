@@ -198,7 +198,7 @@ fn filesystem_mapping_from_manifest(
             Ok(mappings)
         }
         None => {
-            if webc_version == webc::Version::V2 || webc_version == webc::Version::V1 {
+            if webc_version == webc::Version::V2 {
                 tracing::debug!(
                     "No \"fs\" package annotations found. Mounting the \"atom\" volume to \"/\" for compatibility."
                 );

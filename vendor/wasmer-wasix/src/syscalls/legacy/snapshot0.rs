@@ -157,7 +157,7 @@ fn poll_oneoff_precise(
 ) -> Result<Errno, WasiError> {
     let env = ctx.data();
     let memory = unsafe { env.memory_view(&ctx) };
-    if out_.offset() % 8 != 0 || nevents.offset() % 4 != 0 {
+    if !out_.offset().is_multiple_of(8) || !nevents.offset().is_multiple_of(4) {
         return Ok(Errno::Inval);
     }
     let mut buffers = syscalls::PollBuffers::lease();

@@ -182,6 +182,16 @@ pub(crate) fn fd_write_internal<M: MemorySize>(
     let state = env.state.clone();
     let is_stdio = fd_entry.is_stdio;
 
+    // The host's stdout and stderr are written on this thread (see
+    // `write_host_stdio`); with a journal, the general path records the write.
+    #[cfg(feature = "host-fs")]
+    if is_stdio && !env.enable_journal {
+        let memory = unsafe { env.memory_view(&ctx) };
+        if let Some(result) = write_host_stdio::<M>(&fd_entry, &data, &memory) {
+            return Ok(result);
+        }
+    }
+
     let bytes_written = {
         if !is_stdio && !fd_entry.inner.rights.contains(Rights::FD_WRITE) {
             return Ok(Err(Errno::Access));
@@ -199,79 +209,67 @@ pub(crate) fn fd_write_internal<M: MemorySize>(
                         let handle = handle.clone();
                         drop(guard);
 
-                        #[cfg(feature = "host-fs")]
-                        let direct = if is_stdio {
-                            write_host_stdio::<M>(&handle, &data, &memory)
-                        } else {
-                            None
-                        };
-                        #[cfg(not(feature = "host-fs"))]
-                        let direct = None;
-
-                        let res = match direct {
-                            Some(direct) => Ok(direct),
-                            None => __asyncify_light(
-                                env,
-                                if fd_entry.inner.flags.contains(Fdflags::NONBLOCK) {
-                                    Some(Duration::ZERO)
-                                } else {
-                                    None
-                                },
-                                async {
-                                    let mut handle = handle.write().unwrap();
-                                    if !is_stdio {
-                                        if fd_entry.inner.flags.contains(Fdflags::APPEND) {
-                                            // `fdflags::append` means we need to seek to the end before writing.
-                                            offset = fd_entry.inode.stat.read().unwrap().st_size;
-                                            fd_entry.inner.offset.store(offset, Ordering::Release);
-                                        }
-
-                                        handle
-                                            .seek(std::io::SeekFrom::Start(offset))
-                                            .await
-                                            .map_err(map_io_err)?;
+                        let res = __asyncify_light(
+                            env,
+                            if fd_entry.inner.flags.contains(Fdflags::NONBLOCK) {
+                                Some(Duration::ZERO)
+                            } else {
+                                None
+                            },
+                            async {
+                                let mut handle = handle.write().unwrap();
+                                if !is_stdio {
+                                    if fd_entry.inner.flags.contains(Fdflags::APPEND) {
+                                        // `fdflags::append` means we need to seek to the end before writing.
+                                        offset = fd_entry.inode.stat.read().unwrap().st_size;
+                                        fd_entry.inner.offset.store(offset, Ordering::Release);
                                     }
 
-                                    let mut written = 0usize;
+                                    handle
+                                        .seek(std::io::SeekFrom::Start(offset))
+                                        .await
+                                        .map_err(map_io_err)?;
+                                }
 
-                                    match &data {
-                                        FdWriteSource::Iovs { iovs, iovs_len } => {
-                                            let iovs_arr = iovs
-                                                .slice(&memory, *iovs_len)
+                                let mut written = 0usize;
+
+                                match &data {
+                                    FdWriteSource::Iovs { iovs, iovs_len } => {
+                                        let iovs_arr = iovs
+                                            .slice(&memory, *iovs_len)
+                                            .map_err(mem_error_to_wasi)?;
+                                        let iovs_arr =
+                                            iovs_arr.access().map_err(mem_error_to_wasi)?;
+                                        for iovs in iovs_arr.iter() {
+                                            let buf = WasmPtr::<u8, M>::new(iovs.buf)
+                                                .slice(&memory, iovs.buf_len)
+                                                .map_err(mem_error_to_wasi)?
+                                                .access()
                                                 .map_err(mem_error_to_wasi)?;
-                                            let iovs_arr =
-                                                iovs_arr.access().map_err(mem_error_to_wasi)?;
-                                            for iovs in iovs_arr.iter() {
-                                                let buf = WasmPtr::<u8, M>::new(iovs.buf)
-                                                    .slice(&memory, iovs.buf_len)
-                                                    .map_err(mem_error_to_wasi)?
-                                                    .access()
-                                                    .map_err(mem_error_to_wasi)?;
-                                                let local_written =
-                                                    match handle.write(buf.as_ref()).await {
-                                                        Ok(s) => s,
-                                                        Err(_) if written > 0 => break,
-                                                        Err(err) => return Err(map_io_err(err)),
-                                                    };
-                                                written += local_written;
-                                                if local_written != buf.len() {
-                                                    break;
-                                                }
+                                            let local_written =
+                                                match handle.write(buf.as_ref()).await {
+                                                    Ok(s) => s,
+                                                    Err(_) if written > 0 => break,
+                                                    Err(err) => return Err(map_io_err(err)),
+                                                };
+                                            written += local_written;
+                                            if local_written != buf.len() {
+                                                break;
                                             }
                                         }
-                                        FdWriteSource::Buffer(data) => {
-                                            handle.write_all(data).await?;
-                                            written += data.len();
-                                        }
                                     }
+                                    FdWriteSource::Buffer(data) => {
+                                        handle.write_all(data).await?;
+                                        written += data.len();
+                                    }
+                                }
 
-                                    if is_stdio {
-                                        handle.flush().await.map_err(map_io_err)?;
-                                    }
-                                    Ok(written)
-                                },
-                            ),
-                        };
+                                if is_stdio {
+                                    handle.flush().await.map_err(map_io_err)?;
+                                }
+                                Ok(written)
+                            },
+                        );
                         let written = wasi_try_ok_ok!(res?.map_err(|err| match err {
                             Errno::Timedout => Errno::Again,
                             a => a,
@@ -626,24 +624,38 @@ pub(crate) fn fd_write_internal<M: MemorySize>(
 }
 
 /// Writes `data` to the host's stdout or stderr on the calling thread, when the
-/// file behind `handle` is `virtual_fs::host_fs::Stdout` or `Stderr` and its Tokio
-/// writer has nothing in flight; `None` (take the general path) otherwise.
+/// file behind `fd_entry` is `virtual_fs::host_fs::Stdout` or `Stderr` and its
+/// Tokio writer has nothing in flight; `None` (take the general path) otherwise.
 ///
 /// The general path hands the write and then the flush to Tokio's blocking pool,
 /// parking this thread for each: about 45 us for a 1-byte `fd_write`. Both
 /// operations end in `std::io::Stdout` (or `Stderr`) `write_all` and `flush`,
 /// which is what this does directly, with the same handle lock held, so the
 /// order of writes and "returned means flushed" do not change.
+///
+/// With `Fdflags::NONBLOCK`, the write never blocks: the host descriptor itself
+/// stays blocking (it is shared with other processes), and each buffer is
+/// written with `pwritev2(RWF_NOWAIT)`, so a full pipe gives `Errno::Again`
+/// (or the bytes that fitted). Where the kernel cannot do that for the
+/// descriptor, the general path runs.
 #[cfg(feature = "host-fs")]
 fn write_host_stdio<M: MemorySize>(
-    handle: &crate::fs::VirtualFileLock,
+    fd_entry: &Fd,
     data: &FdWriteSource<'_, M>,
     memory: &MemoryView,
 ) -> Option<Result<usize, Errno>> {
+    use std::io::Write;
     use std::task::{Context, Poll};
     use tokio::io::AsyncWrite;
     use virtual_fs::host_fs::{Stderr, Stdout};
 
+    let handle = match fd_entry.inode.read().deref() {
+        Kind::File {
+            handle: Some(handle),
+            ..
+        } => handle.clone(),
+        _ => return None,
+    };
     let mut file = handle.write().unwrap();
     let file: &mut (dyn VirtualFile + Send + Sync) = file.as_mut();
     let is_stdout = file.upcast_any_ref().is::<Stdout>();
@@ -659,23 +671,46 @@ fn write_host_stdio<M: MemorySize>(
     ) {
         return None;
     }
-    Some(if is_stdout {
-        write_all_flush::<M>(&mut std::io::stdout().lock(), data, memory)
+    if fd_entry.inner.flags.contains(Fdflags::NONBLOCK) {
+        // The std lock orders this write with the host's own output.
+        return if is_stdout {
+            let _order = std::io::stdout().lock();
+            write_nowait::<M>(libc::STDOUT_FILENO, data, memory)
+        } else {
+            let _order = std::io::stderr().lock();
+            write_nowait::<M>(libc::STDERR_FILENO, data, memory)
+        };
+    }
+    let result = if is_stdout {
+        let mut out = std::io::stdout().lock();
+        for_each_buffer::<M>(data, memory, |buf| out.write_all(buf).map(|()| buf.len()))
+            .and_then(|written| out.flush().map(|()| written).map_err(map_io_err))
     } else {
-        write_all_flush::<M>(&mut std::io::stderr().lock(), data, memory)
-    })
+        let mut out = std::io::stderr().lock();
+        for_each_buffer::<M>(data, memory, |buf| out.write_all(buf).map(|()| buf.len()))
+            .and_then(|written| out.flush().map(|()| written).map_err(map_io_err))
+    };
+    Some(result)
 }
 
-/// Writes every buffer of `data` to `out`, then flushes it. As on the general
-/// path, an error after some bytes were written ends the write early and reports
-/// what was written.
+/// Hands each buffer of `data` to `write`, which returns how many bytes it
+/// took, and stops after a short write. As on the general path, an error after
+/// some bytes were written ends the write early and reports what was written.
 #[cfg(feature = "host-fs")]
-fn write_all_flush<M: MemorySize>(
-    out: &mut impl std::io::Write,
+fn for_each_buffer<M: MemorySize>(
     data: &FdWriteSource<'_, M>,
     memory: &MemoryView,
+    mut write: impl FnMut(&[u8]) -> std::io::Result<usize>,
 ) -> Result<usize, Errno> {
     let mut written = 0usize;
+    let mut write_one = |buf: &[u8]| match write(buf) {
+        Ok(n) => {
+            written += n;
+            Ok(n == buf.len())
+        }
+        Err(_) if written > 0 => Ok(false),
+        Err(err) => Err(map_io_err(err)),
+    };
     match data {
         FdWriteSource::Iovs { iovs, iovs_len } => {
             let iovs_arr = iovs.slice(memory, *iovs_len).map_err(mem_error_to_wasi)?;
@@ -686,18 +721,112 @@ fn write_all_flush<M: MemorySize>(
                     .map_err(mem_error_to_wasi)?
                     .access()
                     .map_err(mem_error_to_wasi)?;
-                match out.write_all(buf.as_ref()) {
-                    Ok(()) => written += buf.len(),
-                    Err(_) if written > 0 => break,
-                    Err(err) => return Err(map_io_err(err)),
+                if !write_one(buf.as_ref())? {
+                    break;
                 }
             }
         }
         FdWriteSource::Buffer(data) => {
-            out.write_all(data).map_err(map_io_err)?;
-            written += data.len();
+            write_one(data)?;
         }
     }
-    out.flush().map_err(map_io_err)?;
     Ok(written)
+}
+
+/// `for_each_buffer` into `fd` with `write_without_waiting`; `None` when the
+/// kernel does not support that for `fd` (nothing was written then).
+#[cfg(feature = "host-fs")]
+fn write_nowait<M: MemorySize>(
+    fd: i32,
+    data: &FdWriteSource<'_, M>,
+    memory: &MemoryView,
+) -> Option<Result<usize, Errno>> {
+    let mut unsupported = false;
+    let result = for_each_buffer::<M>(data, memory, |buf| {
+        let result = write_without_waiting(fd, buf);
+        unsupported = matches!(&result, Err(err) if err.kind() == std::io::ErrorKind::Unsupported);
+        result
+    });
+    if unsupported && matches!(result, Err(_) | Ok(0)) {
+        return None;
+    }
+    Some(result)
+}
+
+/// One `write(2)` to `fd` that never waits, whether or not `fd` is in
+/// non-blocking mode: `pwritev2` with `RWF_NOWAIT` (Linux). A full pipe is
+/// `WouldBlock`; a descriptor or kernel without support is `Unsupported`.
+#[cfg(feature = "host-fs")]
+fn write_without_waiting(fd: i32, buf: &[u8]) -> std::io::Result<usize> {
+    #[cfg(target_os = "linux")]
+    loop {
+        let iov = libc::iovec {
+            iov_base: buf.as_ptr() as *mut libc::c_void,
+            iov_len: buf.len(),
+        };
+        // SAFETY: `iov` describes `buf`, which outlives the call; offset -1 is
+        // the descriptor's current position, as for write(2).
+        let n = unsafe { libc::pwritev2(fd, &iov, 1, -1, libc::RWF_NOWAIT) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let err = std::io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EOPNOTSUPP | libc::ENOSYS) => {
+                return Err(std::io::ErrorKind::Unsupported.into());
+            }
+            _ => return Err(err),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (fd, buf);
+        Err(std::io::ErrorKind::Unsupported.into())
+    }
+}
+
+#[cfg(all(test, feature = "host-fs", target_os = "linux"))]
+mod tests {
+    use super::write_without_waiting;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::time::{Duration, Instant};
+
+    fn pipe() -> (OwnedFd, OwnedFd) {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors pipe(2) writes.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: pipe(2) just opened both; each is owned once.
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    }
+
+    /// A blocking pipe that is full gives `WouldBlock` at once, not a wait.
+    #[test]
+    fn a_full_blocking_pipe_is_would_block_not_a_wait() {
+        let (read, write) = pipe();
+        let chunk = [7u8; 4096];
+        let mut total = 0;
+        let full = loop {
+            match write_without_waiting(write.as_raw_fd(), &chunk) {
+                Ok(n) => total += n,
+                Err(err) => break err,
+            }
+            assert!(total < 64 << 20, "the pipe never filled up");
+        };
+        assert_eq!(full.kind(), std::io::ErrorKind::WouldBlock, "{full}");
+        assert!(
+            total >= 4096,
+            "wrote {total} bytes before the pipe was full"
+        );
+        let started = Instant::now();
+        let again = write_without_waiting(write.as_raw_fd(), b"x").unwrap_err();
+        assert_eq!(again.kind(), std::io::ErrorKind::WouldBlock);
+        assert!(started.elapsed() < Duration::from_millis(100));
+        // Once the reader makes room, the write goes through.
+        let mut buf = [0u8; 8192];
+        // SAFETY: `buf` is writable for its length.
+        let n = unsafe { libc::read(read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        assert!(n > 0);
+        assert_eq!(write_without_waiting(write.as_raw_fd(), b"x").unwrap(), 1);
+    }
 }

@@ -211,3 +211,124 @@ pub(super) fn futex_wait_internal<M: MemorySize + 'static>(
     }
     Ok(Errno::Success)
 }
+
+/// The timeouts of `futex_wait` and `epoll_wait` on the precise path, end to end:
+/// a guest waits 20 times for 300 us (on a futex word nobody changes, or on an
+/// empty epoll set), timing each wait itself, and exits with `255` if a wait
+/// ended early, otherwise `1 +` its total overshoot in units of 100 us (at most
+/// 201). On the async path every wait rounds up to the 1 ms timer wheel, so the
+/// total is at least 20 x 700 us.
+#[cfg(all(test, feature = "sys", target_os = "linux"))]
+mod deadline_timeouts {
+    use std::time::Duration;
+
+    use wasmer::Module;
+    use wasmer_types::ModuleHash;
+
+    use crate::WasiRuntimeError;
+    use crate::runners::wasi::{RuntimeOrEngine, WasiRunner};
+
+    const WAITS: u32 = 20;
+    /// The largest total overshoot accepted, in 100 us units: a mean of 400 us
+    /// per wait (the async path's is above 700 us; a precise wait's about 80 us).
+    const MAX_UNITS: u32 = 4 * WAITS;
+
+    /// `$wait` for the guest: one wait with a 300 us timeout.
+    const FUTEX: &str = r#"
+        (import "wasix_32v1" "futex_wait" (func $futex_wait (param i32 i32 i32 i32) (result i32)))
+        (func $wait
+            (i32.store8 (i32.const 0x108) (i32.const 1))          ;; timeout: Some
+            (i64.store (i32.const 0x110) (i64.const 300000))
+            (if (call $futex_wait (i32.const 0x100) (i32.const 0) (i32.const 0x108) (i32.const 0x118))
+                (then (call $exit (i32.const 254)))))"#;
+    const EPOLL: &str = r#"
+        (import "wasix_32v1" "epoll_create" (func $epoll_create (param i32) (result i32)))
+        (import "wasix_32v1" "epoll_wait" (func $epoll_wait (param i32 i32 i32 i64 i32) (result i32)))
+        (func $wait
+            (if (i32.eqz (i32.load (i32.const 0x120)))
+                (then
+                    (if (call $epoll_create (i32.const 0x124)) (then (call $exit (i32.const 254))))
+                    (i32.store (i32.const 0x120) (i32.const 1))))
+            (if (call $epoll_wait (i32.load (i32.const 0x124)) (i32.const 0x140) (i32.const 1)
+                    (i64.const 300000) (i32.const 0x128))
+                (then (call $exit (i32.const 254)))))"#;
+
+    fn run(wait: &str) -> u32 {
+        let wat = format!(
+            r#"(module
+                (import "wasi_snapshot_preview1" "clock_time_get"
+                    (func $now (param i32 i64 i32) (result i32)))
+                (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+                (memory (export "memory") 1)
+                {wait}
+                (func $monotonic (result i64)
+                    (drop (call $now (i32.const 1) (i64.const 1) (i32.const 0x80)))
+                    (i64.load (i32.const 0x80)))
+                (func (export "_start")
+                    (local $i i32) (local $start i64) (local $took i64) (local $over i64)
+                    (loop $again
+                        (local.set $start (call $monotonic))
+                        (call $wait)
+                        (local.set $took (i64.sub (call $monotonic) (local.get $start)))
+                        (if (i64.lt_u (local.get $took) (i64.const 300000))
+                            (then (call $exit (i32.const 255))))
+                        (local.set $over (i64.add (local.get $over)
+                            (i64.sub (local.get $took) (i64.const 300000))))
+                        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                        (br_if $again (i32.lt_u (local.get $i) (i32.const {WAITS}))))
+                    (local.set $over (i64.div_u (local.get $over) (i64.const 100000)))
+                    (if (i64.gt_u (local.get $over) (i64.const 200))
+                        (then (local.set $over (i64.const 200))))
+                    (call $exit (i32.add (i32.wrap_i64 (local.get $over)) (i32.const 1)))))"#
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let handle = runtime.handle().clone();
+        let engine = wasmer::Engine::default();
+        let module = Module::new(&engine, wat).unwrap();
+        let (done, result) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _guard = handle.enter();
+            let mut runner = WasiRunner::new();
+            runner.capabilities_mut().threading.enable_precise_sleep = true;
+            let _ = done.send(runner.run_wasm(
+                RuntimeOrEngine::Engine(engine),
+                "deadline-timeouts",
+                module,
+                ModuleHash::random(),
+            ));
+        });
+        let error = result
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the waits hung")
+            .expect_err("the guest always exits with a code");
+        error
+            .chain()
+            .find_map(|e| e.downcast_ref::<WasiRuntimeError>())
+            .and_then(WasiRuntimeError::as_exit_code)
+            .map(|code| code.raw() as u32)
+            .unwrap_or_else(|| panic!("the guest failed: {error:#}"))
+    }
+
+    fn check(name: &str, code: u32) {
+        assert_ne!(code, 255, "{name}: a wait ended before its timeout");
+        assert_ne!(code, 254, "{name}: the call failed");
+        assert!(
+            (1..=1 + MAX_UNITS).contains(&code),
+            "{name}: {WAITS} waits of 300 us overshot by {} x 100 us in all (at most {MAX_UNITS})",
+            code - 1
+        );
+    }
+
+    #[test]
+    fn futex_wait_times_out_at_its_deadline() {
+        check("futex_wait", run(FUTEX));
+    }
+
+    #[test]
+    fn epoll_wait_times_out_at_its_deadline() {
+        check("epoll_wait", run(EPOLL));
+    }
+}

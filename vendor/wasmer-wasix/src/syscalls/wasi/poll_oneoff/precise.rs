@@ -117,7 +117,7 @@ pub(crate) fn read_subscriptions(
     layout: SubscriptionLayout,
     subs: &mut Vec<PollSub>,
 ) -> Result<(), Errno> {
-    if ptr % 8 != 0 {
+    if !ptr.is_multiple_of(8) {
         return Err(Errno::Inval);
     }
     let size = layout.size();
@@ -359,7 +359,8 @@ pub(crate) fn poll_oneoff_precise<M: MemorySize>(
     let env = ctx.data();
     let memory = unsafe { env.memory_view(&ctx) };
     let count: usize = wasi_try_ok!(nsubscriptions.try_into().map_err(|_| Errno::Toobig));
-    if out_.offset().into() % 8 != 0 || nevents.offset().into() % 4 != 0 {
+    let (out_offset, nevents_offset): (u64, u64) = (out_.offset().into(), nevents.offset().into());
+    if !out_offset.is_multiple_of(8) || !nevents_offset.is_multiple_of(4) {
         return Ok(Errno::Inval);
     }
     let mut buffers = PollBuffers::lease();
@@ -482,5 +483,166 @@ mod tests {
         assert_eq!(read(page - 40, 2).unwrap_err(), Errno::Memviolation);
         // All-zero bytes are a relative Realtime clock subscription.
         assert_eq!(read(page - 48, 1).map(|subs| subs.len()), Ok(1));
+    }
+}
+
+/// The WASI clock rules of the precise path, end to end: a guest polls the given
+/// clock subscriptions through `WasiRunner` and exits with what it saw.
+#[cfg(all(test, feature = "sys", target_os = "linux"))]
+mod clock_rules {
+    use std::time::{Duration, Instant};
+
+    use wasmer::Module;
+    use wasmer_types::ModuleHash;
+
+    use crate::WasiRuntimeError;
+    use crate::runners::wasi::{RuntimeOrEngine, WasiRunner};
+
+    /// A clock subscription: `(userdata, clock id, timeout ns, absolute)`.
+    type Clock = (u64, u32, u64, bool);
+
+    /// What one poll returned, and how long the guest took.
+    #[derive(Debug, PartialEq)]
+    struct Seen {
+        nevents: u32,
+        first_userdata: u32,
+        first_failed: bool,
+    }
+
+    /// Runs a guest that polls `clocks` once (a `CLOCK_REALTIME` absolute clock's
+    /// timeout is added to the guest's own Realtime reading first) and exits
+    /// with `nevents * 100 + first userdata * 10 + (first error != 0)`.
+    fn poll(clocks: &[Clock]) -> (Seen, Duration) {
+        let mut data = String::new();
+        let mut prelude = String::new();
+        for (index, &(userdata, clock_id, timeout, abstime)) in clocks.iter().enumerate() {
+            let mut sub = [0u8; 48];
+            sub[0..8].copy_from_slice(&userdata.to_le_bytes());
+            sub[16..20].copy_from_slice(&clock_id.to_le_bytes());
+            sub[24..32].copy_from_slice(&timeout.to_le_bytes());
+            sub[40..42].copy_from_slice(&u16::from(abstime).to_le_bytes());
+            data.extend(sub.iter().map(|b| format!("\\{b:02x}")));
+            if abstime && clock_id == 0 {
+                let field = 1024 + index * 48 + 24;
+                prelude.push_str(&format!(
+                    "(drop (call $now (i32.const 0) (i64.const 1) (i32.const 512)))
+                     (i64.store (i32.const {field})
+                        (i64.add (i64.load (i32.const 512)) (i64.load (i32.const {field}))))\n"
+                ));
+            }
+        }
+        let wat = format!(
+            r#"(module
+                (import "wasi_snapshot_preview1" "poll_oneoff"
+                    (func $poll (param i32 i32 i32 i32) (result i32)))
+                (import "wasi_snapshot_preview1" "clock_time_get"
+                    (func $now (param i32 i64 i32) (result i32)))
+                (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+                (memory (export "memory") 1)
+                (data (i32.const 1024) "{data}")
+                (func (export "_start")
+                    {prelude}
+                    (drop (call $poll (i32.const 1024) (i32.const 4096)
+                        (i32.const {n}) (i32.const 8000)))
+                    (call $exit (i32.add (i32.add
+                        (i32.mul (i32.load (i32.const 8000)) (i32.const 100))
+                        (i32.mul (i32.wrap_i64 (i64.load (i32.const 4096))) (i32.const 10)))
+                        (i32.ne (i32.load16_u (i32.const 4104)) (i32.const 0))))))"#,
+            n = clocks.len()
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let handle = runtime.handle().clone();
+        let engine = wasmer::Engine::default();
+        let module = Module::new(&engine, wat).unwrap();
+        let (done, result) = std::sync::mpsc::channel();
+        let started = Instant::now();
+        std::thread::spawn(move || {
+            let _guard = handle.enter();
+            let mut runner = WasiRunner::new();
+            runner.capabilities_mut().threading.enable_precise_sleep = true;
+            let outcome = runner.run_wasm(
+                RuntimeOrEngine::Engine(engine),
+                "clock-rules",
+                module,
+                ModuleHash::random(),
+            );
+            let _ = done.send(outcome);
+        });
+        let outcome = result
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the poll hung (a clock that should fire did not)");
+        let elapsed = started.elapsed();
+        let code = match outcome {
+            Ok(()) => 0,
+            Err(error) => error
+                .chain()
+                .find_map(|e| e.downcast_ref::<WasiRuntimeError>())
+                .and_then(WasiRuntimeError::as_exit_code)
+                .map(|code| code.raw())
+                .unwrap_or_else(|| panic!("the guest failed: {error:#}")),
+        } as u32;
+        let seen = Seen {
+            nevents: code / 100,
+            first_userdata: code / 10 % 10,
+            first_failed: code % 10 != 0,
+        };
+        (seen, elapsed)
+    }
+
+    const MS: u64 = 1_000_000;
+
+    fn seen(nevents: u32, first_userdata: u32, first_failed: bool) -> Seen {
+        Seen {
+            nevents,
+            first_userdata,
+            first_failed,
+        }
+    }
+
+    #[test]
+    fn the_earliest_clock_wins_in_either_order_and_only_it_is_reported() {
+        for clocks in [
+            [(1, 1, MS, false), (2, 1, 2_000 * MS, false)],
+            [(2, 1, 2_000 * MS, false), (1, 1, MS, false)],
+        ] {
+            let (result, elapsed) = poll(&clocks);
+            assert_eq!(result, seen(1, 1, false), "{clocks:?}");
+            assert!(
+                elapsed < Duration::from_millis(1_500),
+                "{clocks:?}: {elapsed:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_relative_zero_fires_at_once_even_next_to_a_longer_clock() {
+        let (result, elapsed) = poll(&[(3, 1, 0, false)]);
+        assert_eq!(result, seen(1, 3, false));
+        assert!(elapsed < Duration::from_millis(1_500), "{elapsed:?}");
+        let (result, elapsed) = poll(&[(4, 1, 5_000 * MS, false), (3, 0, 0, false)]);
+        assert_eq!(result, seen(1, 3, false));
+        assert!(elapsed < Duration::from_millis(1_500), "{elapsed:?}");
+    }
+
+    #[test]
+    fn a_realtime_absolute_deadline_wakes_at_that_time_not_before() {
+        let (result, elapsed) = poll(&[(5, 0, 300 * MS, true)]);
+        assert_eq!(result, seen(1, 5, false));
+        assert!(
+            elapsed >= Duration::from_millis(300),
+            "woke early: {elapsed:?}"
+        );
+        assert!(elapsed < Duration::from_millis(2_000), "{elapsed:?}");
+    }
+
+    #[test]
+    fn an_unsupported_clock_is_an_einval_event_for_it_alone() {
+        // Clock 2 is the process CPU-time clock, which cannot be waited on.
+        let (result, elapsed) = poll(&[(6, 2, MS, false), (7, 1, 5_000 * MS, false)]);
+        assert_eq!(result, seen(1, 6, true));
+        assert!(elapsed < Duration::from_millis(1_500), "{elapsed:?}");
     }
 }
