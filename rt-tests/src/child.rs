@@ -54,6 +54,8 @@ pub enum StdoutTo {
     /// A pipe whose read end is closed as soon as the child starts: writes fail
     /// with `EPIPE`.
     ClosedPipe,
+    /// A pipe kept open but never read: it fills up, then a blocking write waits.
+    UnreadPipe,
 }
 
 /// Like [`run_limited`], with stdout sent where `stdout` says.
@@ -66,7 +68,10 @@ pub fn run_with_stdout(
     let start = Instant::now();
     let stdout_stdio = match stdout {
         StdoutTo::DevNull => Stdio::from(std::fs::File::create("/dev/null")?),
-        StdoutTo::Capture | StdoutTo::DiscardedPipe | StdoutTo::ClosedPipe => Stdio::piped(),
+        StdoutTo::Capture
+        | StdoutTo::DiscardedPipe
+        | StdoutTo::ClosedPipe
+        | StdoutTo::UnreadPipe => Stdio::piped(),
     };
     let mut child = command
         .stdin(Stdio::piped())
@@ -76,10 +81,16 @@ pub fn run_with_stdout(
     // Stdin stays an open pipe without data until the child exits: a guest that
     // polls it waits instead of seeing end-of-file.
     let stdin = child.stdin.take();
+    // Held until the child is reaped, so that its pipe stays open and full.
+    let mut unread = None;
     let stdout = match stdout {
         StdoutTo::DiscardedPipe => discard(child.stdout.take()),
         StdoutTo::ClosedPipe => {
             drop(child.stdout.take());
+            discard(None::<std::process::ChildStdout>)
+        }
+        StdoutTo::UnreadPipe => {
+            unread = child.stdout.take();
             discard(None::<std::process::ChildStdout>)
         }
         _ => drain(child.stdout.take()),
@@ -113,6 +124,7 @@ pub fn run_with_stdout(
     }
     let exited_at = Instant::now();
     drop(stdin);
+    drop(unread);
     let _ = reaped_tx.send(());
     let timed_out = watchdog.join().expect("watchdog thread");
     Ok(Finished {

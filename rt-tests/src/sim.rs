@@ -1,8 +1,8 @@
 //! A periodic sleep loop on virtual time: a seeded, deterministic model of a host
-//! waking a thread, driving the same deadline arithmetic as the patched
-//! wasmer-wasix ([`Deadline`]: relative timeouts from syscall entry, Monotonic
-//! absolute deadlines as they are, Realtime ones converted with
-//! [`Deadline::from_clock_time`]).
+//! waking a thread, with the deadline rules of the patched wasmer-wasix (its
+//! crate-private `os::deadline`): relative timeouts count from syscall entry and
+//! saturate, Monotonic absolute deadlines are taken as they are, and Realtime ones
+//! are converted by reading Realtime first and Monotonic second ([`from_clock_time`]).
 //!
 //! Real timing data is never snapshotted; these runs are. They pin the whole
 //! pipeline from deadline arithmetic to histogram text: if the loop re-armed
@@ -13,7 +13,19 @@
 use crate::samples::LoopRun;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
-use wasmer_wasix::os::deadline::Deadline;
+
+/// A Monotonic deadline for `target` on another clock that reads `clock_now`, the
+/// Monotonic clock reading `mono_now` at the same moment or later: a target that
+/// has passed gives `mono_now`, otherwise the same distance from it (saturating),
+/// so the result is late by the time between the two reads, never early. The rule
+/// of `Deadline::from_clock_time` in wasmer-wasix's `os::deadline`.
+pub fn from_clock_time(target: u64, clock_now: u64, mono_now: u64) -> u64 {
+    if target <= clock_now {
+        mono_now
+    } else {
+        mono_now.saturating_add(target - clock_now)
+    }
+}
 
 /// How the simulated host wakes a thread whose deadline has passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,8 +89,8 @@ impl SimHost {
     }
 
     /// The Monotonic clock.
-    pub fn now(&self) -> Deadline {
-        Deadline::from_nanos(self.mono_ns)
+    pub fn now(&self) -> u64 {
+        self.mono_ns
     }
 
     /// The Realtime clock.
@@ -92,8 +104,8 @@ impl SimHost {
     }
 
     /// Blocks until `deadline` as the model says: never before it.
-    pub fn wait_until(&mut self, deadline: Deadline) {
-        let due = deadline.as_nanos().max(self.mono_ns);
+    pub fn wait_until(&mut self, deadline_ns: u64) {
+        let due = deadline_ns.max(self.mono_ns);
         let fired = match self.model.tick_ns {
             Some(tick) => due.div_ceil(tick) * tick,
             None => due,
@@ -148,7 +160,7 @@ pub fn periodic_loop(
     period_ns: u64,
     work_ns: u64,
 ) -> LoopRun {
-    let start = host.now().as_nanos();
+    let start = host.now();
     let realtime_start = host.realtime();
     let mut run = LoopRun::default();
     for n in 1..=count {
@@ -156,26 +168,26 @@ pub fn periodic_loop(
             Rearm::Absolute => {
                 let target = start + n * period_ns;
                 host.advance(SimHost::SYSCALL_ENTRY_NS);
-                host.wait_until(Deadline::from_nanos(target));
-                host.now().as_nanos() as i64 - target as i64
+                host.wait_until(target);
+                host.now() as i64 - target as i64
             }
             Rearm::RealtimeAbsolute => {
                 let target = realtime_start + n * period_ns;
                 host.advance(SimHost::SYSCALL_ENTRY_NS);
                 // The host reads Realtime first, then Monotonic: late, never early.
                 let realtime_now = host.realtime();
-                host.wait_until(Deadline::from_clock_time(target, realtime_now, host.now()));
+                host.wait_until(from_clock_time(target, realtime_now, host.now()));
                 host.realtime() as i64 - target as i64
             }
             Rearm::Relative => {
-                let asked_at = host.now().as_nanos();
+                let asked_at = host.now();
                 host.advance(SimHost::SYSCALL_ENTRY_NS);
-                host.wait_until(host.now().after(period_ns));
-                (host.now().as_nanos() - asked_at) as i64 - period_ns as i64
+                host.wait_until(host.now().saturating_add(period_ns));
+                (host.now() - asked_at) as i64 - period_ns as i64
             }
         };
         run.samples.push(sample);
-        run.elapsed = (host.now().as_nanos() - start) as i64;
+        run.elapsed = (host.now() - start) as i64;
         host.advance(work_ns);
     }
     run

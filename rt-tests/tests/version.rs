@@ -56,8 +56,5 @@ fn verbose_version_lists_every_patch() {
         text.contains(&format!("upstream: wasmerio/wasmer {commit}")),
         "{text}"
     );
-    assert!(
-        text.contains(&format!("wasmer-cli {version})")),
-        "{text}"
-    );
+    assert!(text.contains(&format!("wasmer-cli {version})")), "{text}");
 }

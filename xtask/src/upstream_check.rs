@@ -114,7 +114,7 @@ impl Checker {
 /// Runs the lint and says in a few words how it went.
 fn lint(dir: &std::path::Path, target: &std::path::Path) -> Result<(Findings, String)> {
     let started = Instant::now();
-    let findings = upstream_lint::run(dir, target)?;
+    let findings = upstream_lint::run(dir, target, &upstream_lint::UPSTREAM)?;
     let seconds = started.elapsed().as_secs_f64();
     let line = if findings.builds {
         format!(

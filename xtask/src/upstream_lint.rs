@@ -63,29 +63,38 @@ impl Findings {
     }
 }
 
-/// Runs the lint in `workspace` (an upstream workspace with its lock), building
-/// into `target_dir`.
-pub fn run(workspace: &Path, target_dir: &Path) -> Result<Findings> {
+/// The packages the lint covers: both vendored crates, the CLI with the compiler
+/// we ship.
+pub const UPSTREAM: Selection<'static> = Selection {
+    packages: &["wasmer-wasix", "wasmer-cli"],
+    features: &["wasmer-cli/cranelift"],
+};
+
+/// Which packages of a workspace to lint, with which features.
+pub struct Selection<'a> {
+    /// `-p` arguments.
+    pub packages: &'a [&'a str],
+    /// `--features` arguments (`package/feature`).
+    pub features: &'a [&'a str],
+}
+
+/// Runs the lint over `selection` in `workspace` (a workspace with its lock),
+/// building into `target_dir`.
+pub fn run(workspace: &Path, target_dir: &Path, selection: &Selection) -> Result<Findings> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(&cargo);
     command
         .current_dir(workspace)
         .env("CARGO_TARGET_DIR", target_dir)
         .env("WASMER_REPRODUCIBLE_BUILD", "1")
-        .args([
-            "clippy",
-            "--locked",
-            "--message-format=json",
-            "-p",
-            "wasmer-wasix",
-            "-p",
-            "wasmer-cli",
-            "--features",
-            "wasmer-cli/cranelift",
-            "--",
-            "-W",
-            CLIPPY_GROUP,
-        ]);
+        .args(["clippy", "--locked", "--message-format=json"]);
+    for package in selection.packages {
+        command.args(["-p", package]);
+    }
+    for feature in selection.features {
+        command.args(["--features", feature]);
+    }
+    command.args(["--", "-W", CLIPPY_GROUP]);
     for lint in RUSTC_LINTS {
         command.args(["-W", lint]);
     }
@@ -208,6 +217,49 @@ mod tests {
             ]
         );
         assert!(pristine.added_since(&patched).is_empty());
+    }
+
+    /// The control: code that breaks Wasmer's lint is reported, with the lint's
+    /// name, by a real clippy run.
+    #[test]
+    fn a_real_clippy_run_reports_what_wasmer_denies() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = \"lintme\"\nversion = \"0.0.0\"\nedition = \"2024\"\n[workspace]\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("Cargo.lock"),
+            "version = 4\n\n[[package]]\nname = \"lintme\"\nversion = \"0.0.0\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("src/lib.rs"),
+            "pub fn aligned(x: u64) -> bool {\n    x % 8 == 0\n}\n\npub fn f() {\n    let unused = 1;\n}\n",
+        )
+        .unwrap();
+        let selection = Selection {
+            packages: &["lintme"],
+            features: &[],
+        };
+        let findings = run(dir.path(), &dir.path().join("target"), &selection).unwrap();
+        assert!(findings.builds, "{:?}", findings.errors);
+        let all: Vec<&String> = findings.warnings.keys().collect();
+        assert!(
+            all.iter()
+                .any(|f| f.starts_with("src/lib.rs: [clippy::manual_is_multiple_of]")),
+            "{all:#?}"
+        );
+        assert!(
+            all.iter().any(|f| f.contains("[unused_variables]")),
+            "{all:#?}"
+        );
+        assert!(
+            findings.added_since(&Findings::default()).len() >= 2,
+            "{all:#?}"
+        );
     }
 
     #[test]

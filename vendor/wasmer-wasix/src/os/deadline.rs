@@ -68,11 +68,6 @@ impl Deadline {
         Self { nanos }
     }
 
-    /// Nanoseconds since the monotonic clock's epoch.
-    pub const fn as_nanos(self) -> u64 {
-        self.nanos
-    }
-
     /// The deadline `timeout` nanoseconds after `self`, saturating at [`Deadline::NEVER`].
     pub const fn after(self, timeout: u64) -> Self {
         Self {

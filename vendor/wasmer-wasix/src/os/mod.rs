@@ -1,7 +1,7 @@
 pub mod common;
 pub mod console;
 #[cfg(target_os = "linux")]
-pub mod deadline;
+pub(crate) mod deadline;
 pub(crate) mod epoll;
 pub mod tty;
 
