@@ -24,6 +24,7 @@ use walkdir::WalkDir;
 const TEST_MODULES: &[&str] = &[
     "os::deadline",
     "os::task::thread",
+    "state::clock_offsets_tests",
     "syscalls::wasi::poll_oneoff::precise",
     "syscalls::wasi::fd_write",
     "syscalls::wasix::futex_wait",

@@ -98,25 +98,27 @@ pub struct CapabilityThreadingV1 {
     /// Switches to a blocking sleep implementation instead
     /// of the asynchronous runtime based implementation
     ///
-    /// Where `enable_precise_sleep` is available (see there), this selects it:
-    /// the wait blocks the calling thread as requested, and also stays
-    /// interruptible and covers every timed wait, not only single-clock polls.
+    /// Where `enable_precise_sleep` is available (see there), this selects it,
+    /// with everything it changes: the wait blocks the calling thread as
+    /// requested, and also stays interruptible and applies to every timed wait
+    /// that path handles, not only to single-clock polls.
     pub enable_blocking_sleep: bool,
 
-    /// Makes timed waits precise: `poll_oneoff` (all WASI versions) and
-    /// `thread_sleep` wait on the calling thread until an absolute
-    /// `CLOCK_MONOTONIC` deadline computed when the syscall starts, instead of
-    /// on a task of the async runtime (whose timer has 1 ms granularity). The
-    /// wait stays interruptible by signals and exit. `poll_oneoff` also follows
-    /// the WASI semantics for clocks: the earliest deadline wins, only expired
-    /// clock subscriptions are reported, a relative timeout of 0 does not
-    /// block, `CLOCK_REALTIME` absolute deadlines are honoured, and an
-    /// unsupported clock is reported as `EINVAL` for that subscription.
+    /// Makes timed waits precise: `thread_sleep`, `poll_oneoff` (all WASI
+    /// versions) and the timeouts of `futex_wait` and `epoll_wait` wait on the
+    /// calling thread until an absolute `CLOCK_MONOTONIC` deadline computed when
+    /// the syscall starts, instead of on a task of the async runtime (whose
+    /// timer has 1 ms granularity). The wait stays
+    /// interruptible by signals and exit. `poll_oneoff` also follows the WASI
+    /// semantics for clocks: the earliest deadline wins, only expired clock
+    /// subscriptions are reported, a relative timeout of 0 does not block,
+    /// `CLOCK_REALTIME` absolute deadlines are honoured, and an unsupported
+    /// clock is reported as `EINVAL` for that subscription.
     ///
     /// Only on Linux, and not while deep sleep or journaling is active (both
     /// need the async path); elsewhere the flag has no effect.
-    /// `enable_blocking_sleep` asks for the same thing and turns this path on
-    /// too where it is available.
+    /// `enable_blocking_sleep` asks for a blocking wait too and turns this path
+    /// on where it is available, with everything it changes.
     /// (default = false)
     pub enable_precise_sleep: bool,
 }

@@ -96,6 +96,32 @@ impl Clone for ClockOffsets {
     }
 }
 
+#[cfg(test)]
+mod clock_offsets_tests {
+    use super::*;
+
+    #[test]
+    fn each_clock_has_its_own_offset_and_clones_copy_them() {
+        let offsets = ClockOffsets::default();
+        assert_eq!(offsets.get(Snapshot0Clockid::Realtime), 0);
+        offsets.set(Snapshot0Clockid::Realtime, -5);
+        offsets.set(Snapshot0Clockid::ThreadCputimeId, i64::MAX);
+        assert_eq!(offsets.get(Snapshot0Clockid::Realtime), -5);
+        assert_eq!(offsets.get(Snapshot0Clockid::Monotonic), 0);
+        assert_eq!(offsets.get(Snapshot0Clockid::ThreadCputimeId), i64::MAX);
+        let copy = offsets.clone();
+        offsets.set(Snapshot0Clockid::Realtime, 7);
+        assert_eq!(
+            copy.get(Snapshot0Clockid::Realtime),
+            -5,
+            "a clone is a snapshot"
+        );
+        // The unknown clock has no slot: setting it is ignored.
+        offsets.set(Snapshot0Clockid::Unknown, 9);
+        assert_eq!(offsets.get(Snapshot0Clockid::Unknown), 0);
+    }
+}
+
 #[allow(dead_code)]
 struct WasiStateOpener {
     root_fs: WasiFsRoot,

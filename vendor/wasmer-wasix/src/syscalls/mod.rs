@@ -404,7 +404,7 @@ where
         if this.signals.has_signals_or_subscribe(cx.waker()) {
             let env = this.ctx.data();
             let has_exit = {
-                let signals = env.thread.signal_queue().lock().unwrap();
+                let signals = env.thread.read_signals();
                 signals
                     .0
                     .iter()

@@ -179,10 +179,12 @@ pub struct Wasi {
     /// Times sleeps and timed waits with the async runtime's timer (1 ms
     /// granularity, one task per wait), as Wasmer did before precise sleep.
     ///
-    /// By default, `poll_oneoff` and `thread_sleep` wait on the guest's own
-    /// thread for an absolute deadline taken when the call starts, which wakes
-    /// within microseconds of the deadline and follows the WASI semantics for
-    /// clock subscriptions (Linux only; elsewhere both modes are the same).
+    /// By default, `poll_oneoff`, `thread_sleep` and the timeouts of
+    /// `futex_wait` and `epoll_wait` wait on the guest's own thread for an
+    /// absolute deadline taken when the call starts, which wakes as precisely
+    /// as a native `clock_nanosleep`, and `poll_oneoff` follows the WASI
+    /// semantics for clock subscriptions (Linux only; elsewhere both modes are
+    /// the same).
     #[clap(long = "legacy-sleep")]
     pub legacy_sleep: bool,
 
@@ -898,5 +900,13 @@ mod tests {
                 ("SHARED".to_owned(), "explicit".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn precise_sleep_is_on_unless_legacy_sleep_is_asked_for() {
+        let default = Wasi::try_parse_from(["run"]).unwrap();
+        assert!(default.capabilities().threading.enable_precise_sleep);
+        let legacy = Wasi::try_parse_from(["run", "--legacy-sleep"]).unwrap();
+        assert!(!legacy.capabilities().threading.enable_precise_sleep);
     }
 }

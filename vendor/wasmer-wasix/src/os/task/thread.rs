@@ -92,6 +92,17 @@ pub struct ThreadStack {
     next: Option<Box<ThreadStack>>,
 }
 
+/// A thread's signal queue and wakers, locked, without write access.
+pub(crate) struct SignalsReadGuard<'a>(std::sync::MutexGuard<'a, (Vec<Signal>, Vec<Waker>)>);
+
+impl std::ops::Deref for SignalsReadGuard<'_> {
+    type Target = (Vec<Signal>, Vec<Waker>);
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
 /// Represents a running thread which allows a joiner to
 /// wait for the thread to exit
 #[derive(Clone, Debug)]
@@ -388,15 +399,16 @@ impl WasiThread {
     /// Code that changes the queue through this lock does not maintain the flag
     /// behind [`WasiThread::has_pending_signals`], so calling this switches that
     /// shortcut off for this thread: signals queued here are still seen by the
-    /// next syscall. Inside the crate, read the queue with `signal_queue`.
+    /// next syscall. Inside the crate, read the queue with `read_signals`.
     pub fn signals(&self) -> &Mutex<(Vec<Signal>, Vec<Waker>)> {
         self.state.signals_unguarded.store(true, Ordering::Release);
         &self.state.signals
     }
 
-    /// The signal queue, for code that only reads it (or keeps the flag in step).
-    pub(crate) fn signal_queue(&self) -> &Mutex<(Vec<Signal>, Vec<Waker>)> {
-        &self.state.signals
+    /// The signal queue and its wakers, locked and read-only: whoever holds
+    /// this cannot get the queue and the pending flag out of step.
+    pub(crate) fn read_signals(&self) -> SignalsReadGuard<'_> {
+        SignalsReadGuard(self.state.signals.lock().unwrap())
     }
 
     pub fn set_status_running(&self) {
@@ -833,21 +845,46 @@ mod tests {
     }
 
     fn registered_wakers(thread: &WasiThread) -> usize {
-        thread.signal_queue().lock().unwrap().1.len()
+        thread.read_signals().1.len()
     }
 
     #[test]
     fn a_signal_queued_between_two_syscalls_is_seen_by_the_next() {
         let (_plane, thread) = new_thread();
         assert!(!thread.has_pending_signals());
-        // Another thread queues a signal while this one runs guest code.
+        // Another thread queues a signal while this one runs guest code; the
+        // check each syscall makes must see it without taking the lock.
         let sender = thread.clone();
-        std::thread::spawn(move || sender.signal(Signal::Sigusr1))
-            .join()
-            .unwrap();
-        assert!(thread.has_pending_signals());
+        let sent = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            sender.signal(Signal::Sigusr1);
+        });
+        let give_up = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !thread.has_pending_signals() {
+            assert!(
+                std::time::Instant::now() < give_up,
+                "the signal was never seen"
+            );
+            std::hint::spin_loop();
+        }
+        sent.join().unwrap();
         assert_eq!(thread.pop_signals(), vec![Signal::Sigusr1]);
         assert!(!thread.has_pending_signals());
+    }
+
+    #[test]
+    fn a_finished_task_is_seen_without_the_channel() {
+        use crate::os::task::task_join_handle::TaskStatus;
+
+        let status = OwnedTaskStatus::new(TaskStatus::Pending);
+        assert!(!status.is_finished());
+        assert!(status.try_finished().is_none());
+        let done = OwnedTaskStatus::new_finished_with_code(ExitCode::from(3));
+        assert!(done.is_finished());
+        assert_eq!(
+            done.try_finished().map(|r| r.ok()),
+            Some(Some(ExitCode::from(3)))
+        );
     }
 
     #[test]

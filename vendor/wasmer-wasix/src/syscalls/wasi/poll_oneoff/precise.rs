@@ -484,6 +484,30 @@ mod tests {
         // All-zero bytes are a relative Realtime clock subscription.
         assert_eq!(read(page - 48, 1).map(|subs| subs.len()), Ok(1));
     }
+
+    #[test]
+    fn poll_buffers_are_reused_but_not_shared_and_not_kept_when_huge() {
+        {
+            let mut lease = PollBuffers::lease();
+            lease.subs.reserve(8);
+        }
+        let lease = PollBuffers::lease();
+        assert!(lease.subs.capacity() >= 8, "the thread's buffers came back");
+        assert!(lease.subs.is_empty());
+        let nested = PollBuffers::lease();
+        assert_eq!(nested.subs.capacity(), 0, "a nested call gets its own");
+        drop(nested);
+        drop(lease);
+        {
+            let mut lease = PollBuffers::lease();
+            lease.subs.reserve(PollBuffers::KEEP + 1);
+        }
+        assert_eq!(
+            PollBuffers::lease().subs.capacity(),
+            0,
+            "a buffer above KEEP entries is freed"
+        );
+    }
 }
 
 /// The WASI clock rules of the precise path, end to end: a guest polls the given
@@ -610,8 +634,9 @@ mod clock_rules {
         ] {
             let (result, elapsed) = poll(&clocks);
             assert_eq!(result, seen(1, 1, false), "{clocks:?}");
+            // Well below the 2 s clock, with room for compiling the guest.
             assert!(
-                elapsed < Duration::from_millis(1_500),
+                elapsed < Duration::from_millis(1_900),
                 "{clocks:?}: {elapsed:?}"
             );
         }
@@ -619,12 +644,12 @@ mod clock_rules {
 
     #[test]
     fn a_relative_zero_fires_at_once_even_next_to_a_longer_clock() {
-        let (result, elapsed) = poll(&[(3, 1, 0, false)]);
+        // A relative 0 that waited forever shows up as the 10 s hang limit.
+        let (result, _) = poll(&[(3, 1, 0, false)]);
         assert_eq!(result, seen(1, 3, false));
-        assert!(elapsed < Duration::from_millis(1_500), "{elapsed:?}");
         let (result, elapsed) = poll(&[(4, 1, 5_000 * MS, false), (3, 0, 0, false)]);
         assert_eq!(result, seen(1, 3, false));
-        assert!(elapsed < Duration::from_millis(1_500), "{elapsed:?}");
+        assert!(elapsed < Duration::from_millis(4_000), "{elapsed:?}");
     }
 
     #[test]
@@ -643,6 +668,6 @@ mod clock_rules {
         // Clock 2 is the process CPU-time clock, which cannot be waited on.
         let (result, elapsed) = poll(&[(6, 2, MS, false), (7, 1, 5_000 * MS, false)]);
         assert_eq!(result, seen(1, 6, true));
-        assert!(elapsed < Duration::from_millis(1_500), "{elapsed:?}");
+        assert!(elapsed < Duration::from_millis(4_000), "{elapsed:?}");
     }
 }
