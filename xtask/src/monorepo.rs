@@ -190,10 +190,10 @@ fn conflict_regions(text: &str) -> Vec<(usize, usize)> {
     for (index, line) in text.lines().enumerate() {
         if line.starts_with("<<<<<<< ") {
             start = Some(index + 1);
-        } else if line.starts_with(">>>>>>> ") {
-            if let Some(first) = start.take() {
-                regions.push((first, index + 1));
-            }
+        } else if line.starts_with(">>>>>>> ")
+            && let Some(first) = start.take()
+        {
+            regions.push((first, index + 1));
         }
     }
     regions
