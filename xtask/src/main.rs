@@ -58,7 +58,7 @@ enum Command {
         #[arg(long)]
         to: String,
     },
-    /// Run the unit tests the series adds to the vendored wasmer-wasix, in the crate itself.
+    /// Run the unit tests the series adds to the vendored wasmer-wasix and wasmer-cli, in the crates.
     VendoredTests {
         /// Resolve the crate's dev-dependencies afresh and save ci/vendored-tests.lock.
         #[arg(long)]

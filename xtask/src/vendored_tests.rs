@@ -1,5 +1,5 @@
 //! `cargo xtask vendored-tests`: the unit tests that the series adds to the vendored
-//! wasmer-wasix, run in the crate itself.
+//! wasmer-wasix and wasmer-cli, run in the crates themselves.
 //!
 //! The vendored crates are not members of our workspace (their dev-dependencies
 //! would join our resolution), and wasmer-wasix's unit tests `include_bytes!` files
@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use walkdir::WalkDir;
 
-/// Test-name filters: the modules whose tests the series adds or changes.
+/// Test-name filters: the modules whose tests the series adds or changes, in
+/// wasmer-wasix and then wasmer-cli (each filter matches in one crate only).
 const TEST_MODULES: &[&str] = &[
     "os::deadline",
     "os::task::thread",
@@ -28,6 +29,9 @@ const TEST_MODULES: &[&str] = &[
     "syscalls::wasi::poll_oneoff::precise",
     "syscalls::wasi::fd_write",
     "syscalls::wasix::futex_wait",
+    // wasmer-cli
+    "commands::run::wasi::tests",
+    "commands::run::realtime::tests",
 ];
 
 /// Mirrors the crate and runs its unit tests; with `update_lock`, resolves the
@@ -51,6 +55,8 @@ pub fn run(ws: &Workspace, update_lock: bool) -> Result<()> {
             "--lib",
             "-p",
             "wasmer-wasix",
+            "-p",
+            "wasmer-cli",
             "--locked",
         ])
         .arg("--")
@@ -58,7 +64,7 @@ pub fn run(ws: &Workspace, update_lock: bool) -> Result<()> {
         .status()
         .with_context(|| format!("running {cargo}"))?;
     if !status.success() {
-        bail!("the vendored wasmer-wasix unit tests failed ({status})");
+        bail!("the vendored crates' unit tests failed ({status})");
     }
     Ok(())
 }
