@@ -36,16 +36,7 @@ pub fn edit(ws: &Workspace, dir: &Path) -> Result<()> {
     monorepo.git().run(["tag", BASE_TAG])?;
     monorepo.apply_all(&series.paths())?;
     // A cargo workspace over the crates, ignored by git, to build and test in.
-    upstream_workspace::write_manifest(ws, &manifest, dir)?;
-    std::fs::copy(upstream_workspace::lock_path(ws), dir.join("Cargo.lock"))?;
-    std::fs::copy(
-        ws.root().join("rust-toolchain.toml"),
-        dir.join("rust-toolchain.toml"),
-    )?;
-    std::fs::write(
-        dir.join(".git/info/exclude"),
-        "/Cargo.toml\n/Cargo.lock\n/rust-toolchain.toml\n/target/\n",
-    )?;
+    upstream_workspace::install(ws, &manifest, dir)?;
     println!(
         "{}: {} commits on the tag `{BASE_TAG}`, and a cargo workspace over the crates.\n\
          Edit them with git, e.g.\n  git -C {} rebase -i {BASE_TAG}\nthen run: cargo xtask patches import {}",

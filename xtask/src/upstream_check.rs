@@ -59,11 +59,7 @@ impl Checker {
         }
         let repo = patches::pristine_at(ws, &manifest, &dir)?;
         repo.git().run(["tag", PRISTINE])?;
-        upstream_workspace::write_manifest(ws, &manifest, &dir)?;
-        let lock = upstream_workspace::lock_path(ws);
-        std::fs::copy(&lock, dir.join("Cargo.lock"))
-            .with_context(|| format!("copying {}", lock.display()))?;
-        std::fs::write(dir.join(".git/info/exclude"), "/Cargo.toml\n/Cargo.lock\n")?;
+        upstream_workspace::install(ws, &manifest, &dir)?;
         let target = base.join("target");
         let (baseline, line) = lint(&dir, &target)?;
         println!("  {:<56} {line}", "pristine");

@@ -56,6 +56,26 @@ pub fn write_manifest(ws: &Workspace, manifest: &Manifest, root: &Path) -> Resul
     write_if_changed(&root.join("Cargo.toml"), text.as_bytes())
 }
 
+/// Makes `dir`, a git work tree with the crates at their monorepo paths, this
+/// workspace: the manifest, the lock file and our toolchain pin, all ignored by
+/// git so that checkouts and `git status` do not see them.
+pub fn install(ws: &Workspace, manifest: &Manifest, dir: &Path) -> Result<()> {
+    write_manifest(ws, manifest, dir)?;
+    let lock = lock_path(ws);
+    std::fs::copy(&lock, dir.join("Cargo.lock"))
+        .with_context(|| format!("copying {}", lock.display()))?;
+    std::fs::copy(
+        ws.root().join("rust-toolchain.toml"),
+        dir.join("rust-toolchain.toml"),
+    )
+    .context("copying rust-toolchain.toml")?;
+    std::fs::write(
+        dir.join(".git/info/exclude"),
+        "/Cargo.toml\n/Cargo.lock\n/rust-toolchain.toml\n/target/\n",
+    )?;
+    Ok(())
+}
+
 /// Writes `bytes` to `path` unless it already holds them (keeps cargo's mtimes).
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
     if std::fs::read(path).is_ok_and(|old| old == bytes) {
