@@ -185,17 +185,18 @@ impl Native {
     }
 }
 
-/// Runs `guest` with `binary` on sleep path `path` and returns ns
-/// per call as the guest measured it, or why there is none (a hang is a guest
-/// still running after `limit`).
+/// Runs `guest` with `binary` on sleep path `path`, with more `wasmer run`
+/// `flags`, and returns ns per call as the guest measured it, or why there is
+/// none (a hang is a guest still running after `limit`).
 pub fn guest_ns(
     binary: &Path,
     path: SleepPath,
+    flags: &[&str],
     guest: &Path,
     stdout: StdoutTo,
     limit: Duration,
 ) -> Result<f64, String> {
-    let mut command = wasmer::command(binary, path, guest);
+    let mut command = wasmer::command_with_flags(binary, path, flags, guest);
     let run = child::run_with_stdout(&mut command, stdout, limit, |_| {})
         .map_err(|e| format!("spawning {}: {e}", binary.display()))?;
     if run.timed_out {

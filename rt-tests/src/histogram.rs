@@ -1,42 +1,14 @@
 //! Latency histograms: every sample kept in an [`hdrhistogram`] (ns, three
-//! significant digits) for quantiles, and counted exactly in fixed, log-spaced
-//! microsecond buckets (see [`bucket_edges_us`]) for reports, so that histograms
-//! from different runs and machines line up bucket for bucket.
+//! significant digits) for quantiles, and counted exactly per whole µs (truncated,
+//! as cyclictest does) for reports in cyclictest's layout: 1 µs bins up to a
+//! limit, the samples above it counted as overflows with their loop indices.
 
 use hdrhistogram::Histogram;
-use std::sync::LazyLock;
-
-/// Buckets per decade of the report layout.
-pub const BUCKETS_PER_DECADE: u32 = 10;
-
-/// Samples at or above this many µs are overflows (100 ms).
-pub const OVERFLOW_US: u64 = 100_000;
+use std::collections::BTreeMap;
 
 /// Highest value the underlying histogram tracks exactly enough (10 s, in ns);
-/// larger samples are clamped to it (they are overflows anyway).
+/// larger samples are clamped to it for quantiles.
 const HIGHEST_NS: u64 = 10_000_000_000;
-
-static EDGES: LazyLock<Vec<u64>> = LazyLock::new(|| {
-    let decades = OVERFLOW_US.ilog10() * BUCKETS_PER_DECADE;
-    let mut edges = vec![0];
-    for step in 0..decades {
-        let edge = 10f64
-            .powf(f64::from(step) / f64::from(BUCKETS_PER_DECADE))
-            .round() as u64;
-        if edges.last() != Some(&edge) {
-            edges.push(edge);
-        }
-    }
-    edges
-});
-
-/// Lower edges, in µs, of the report buckets: 0, then [`BUCKETS_PER_DECADE`]
-/// log-spaced edges per decade from 1 µs up to [`OVERFLOW_US`] (rounded to whole
-/// µs, duplicates removed). Bucket `i` holds samples in `[edges[i], edges[i+1])`;
-/// the last one ends at [`OVERFLOW_US`].
-pub fn bucket_edges_us() -> &'static [u64] {
-    &EDGES
-}
 
 /// The overshoot samples of one loop (or several, merged), in ns.
 #[derive(Debug, Clone)]
@@ -50,11 +22,10 @@ pub struct LatencyHistogram {
     max_ns: i64,
     /// Sum of all samples, for the mean.
     sum_ns: i128,
-    /// 0-based indices of the samples at or above [`OVERFLOW_US`].
-    overflow_at: Vec<u64>,
-    /// Exact counts per report bucket, aligned with [`bucket_edges_us`].
-    buckets: Vec<u64>,
-    recorded: u64,
+    /// Sample count per whole µs (an early sample counts as 0 µs).
+    per_us: BTreeMap<u64, u64>,
+    /// Each sample's whole µs, in loop order, for the overflow cycle numbers.
+    order_us: Vec<u64>,
 }
 
 impl Default for LatencyHistogram {
@@ -72,9 +43,8 @@ impl LatencyHistogram {
             min_ns: i64::MAX,
             max_ns: i64::MIN,
             sum_ns: 0,
-            overflow_at: Vec::new(),
-            buckets: vec![0; bucket_edges_us().len()],
-            recorded: 0,
+            per_us: BTreeMap::new(),
+            order_us: Vec::new(),
         }
     }
 
@@ -88,33 +58,42 @@ impl LatencyHistogram {
     }
 
     /// Records one sample, in ns. A negative sample (an early wake-up) counts as
-    /// early and goes into the 0 bucket.
+    /// early and goes into the 0 µs bin.
     pub fn record(&mut self, sample_ns: i64) {
         if sample_ns < 0 {
             self.early += 1;
         }
         let us = sample_ns.max(0) as u64 / 1000;
-        if us >= OVERFLOW_US {
-            self.overflow_at.push(self.recorded);
-        } else {
-            self.buckets[bucket_edges_us().partition_point(|&edge| edge <= us) - 1] += 1;
-        }
+        *self.per_us.entry(us).or_default() += 1;
+        self.order_us.push(us);
         self.hist
             .saturating_record((sample_ns.max(0) as u64).min(HIGHEST_NS));
         self.min_ns = self.min_ns.min(sample_ns);
         self.max_ns = self.max_ns.max(sample_ns);
         self.sum_ns += i128::from(sample_ns);
-        self.recorded += 1;
+    }
+
+    /// Adds the samples of `other` (after this one's, for the cycle numbers).
+    pub fn merge(&mut self, other: &LatencyHistogram) {
+        self.hist.add(&other.hist).expect("histograms with the same bounds");
+        self.early += other.early;
+        self.min_ns = self.min_ns.min(other.min_ns);
+        self.max_ns = self.max_ns.max(other.max_ns);
+        self.sum_ns += other.sum_ns;
+        for (us, count) in &other.per_us {
+            *self.per_us.entry(*us).or_default() += count;
+        }
+        self.order_us.extend_from_slice(&other.order_us);
     }
 
     /// Number of samples.
     pub fn len(&self) -> u64 {
-        self.recorded
+        self.order_us.len() as u64
     }
 
     /// True if nothing was recorded.
     pub fn is_empty(&self) -> bool {
-        self.recorded == 0
+        self.order_us.is_empty()
     }
 
     /// Samples that ended before their deadline.
@@ -137,7 +116,7 @@ impl LatencyHistogram {
         if self.is_empty() {
             0
         } else {
-            (self.sum_ns / i128::from(self.recorded)) as i64
+            (self.sum_ns / i128::from(self.len())) as i64
         }
     }
 
@@ -146,20 +125,23 @@ impl LatencyHistogram {
         self.hist.value_at_quantile(q)
     }
 
-    /// Samples at or above [`OVERFLOW_US`].
-    pub fn overflows(&self) -> u64 {
-        self.overflow_at.len() as u64
+    /// Sample counts per whole µs, for the µs that have samples.
+    pub fn per_us(&self) -> &BTreeMap<u64, u64> {
+        &self.per_us
     }
 
-    /// 0-based loop indices of the overflowing samples, in order.
-    pub fn overflow_cycles(&self) -> &[u64] {
-        &self.overflow_at
+    /// Samples of `limit_us` µs or more: cyclictest's overflows with `-h limit_us`.
+    pub fn overflows(&self, limit_us: u64) -> u64 {
+        self.per_us.range(limit_us..).map(|(_, count)| count).sum()
     }
 
-    /// Sample counts per report bucket, aligned with [`bucket_edges_us`]
-    /// (overflows not included).
-    pub fn bucket_counts(&self) -> &[u64] {
-        &self.buckets
+    /// 0-based loop indices of the samples of `limit_us` µs or more, in order.
+    pub fn overflow_cycles(&self, limit_us: u64) -> Vec<u64> {
+        (0u64..)
+            .zip(&self.order_us)
+            .filter(|(_, us)| **us >= limit_us)
+            .map(|(cycle, _)| cycle)
+            .collect()
     }
 }
 
@@ -168,27 +150,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn edges_are_increasing_and_log_spaced() {
-        let edges = bucket_edges_us();
-        assert_eq!(&edges[..4], &[0, 1, 2, 3]);
-        assert!(edges.windows(2).all(|w| w[0] < w[1]));
-        assert_eq!(*edges.last().unwrap(), 79_433);
-        assert!(edges.contains(&1000) && edges.contains(&100));
-    }
-
-    #[test]
-    fn samples_land_in_their_buckets() {
-        let hist = LatencyHistogram::of(&[-5, 0, 999, 1_000, 80_000, 81_000, 150_000_000]);
-        let edges = bucket_edges_us();
-        let counts = hist.bucket_counts();
-        let at = |us: u64| counts[edges.iter().position(|&e| e == us).unwrap()];
-        assert_eq!(at(0), 3, "early, 0 and 999 ns");
-        assert_eq!(at(1), 1);
-        assert_eq!(at(79), 2);
-        assert_eq!(at(1000), 0);
-        assert_eq!(counts.iter().sum::<u64>(), 6);
-        assert_eq!((hist.early(), hist.overflows()), (1, 1));
-        assert_eq!(hist.overflow_cycles(), &[6]);
+    fn samples_count_in_whole_microseconds_like_cyclictest() {
+        let hist = LatencyHistogram::of(&[-5, 0, 999, 1_000, 80_000, 80_999, 150_000_000]);
+        let bins: Vec<(u64, u64)> = hist.per_us().iter().map(|(us, n)| (*us, *n)).collect();
+        assert_eq!(bins, vec![(0, 3), (1, 1), (80, 2), (150_000, 1)]);
+        assert_eq!((hist.early(), hist.len()), (1, 7));
+        assert_eq!(hist.overflows(80), 3);
+        assert_eq!(hist.overflow_cycles(81), vec![6]);
         assert_eq!(hist.min_ns(), -5);
     }
 }

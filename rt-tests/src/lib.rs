@@ -20,5 +20,6 @@ pub mod poll;
 pub mod samples;
 pub mod scenario;
 pub mod sim;
+pub mod timing_report;
 pub mod tuning;
 pub mod wasmer;

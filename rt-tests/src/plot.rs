@@ -1,8 +1,8 @@
-//! Latency histograms as an SVG plot: one line per column over the report's
-//! log-spaced µs buckets, counts on a log scale, so native, patched and legacy
-//! runs can be overlaid and their tails compared.
+//! Latency histograms as an SVG plot in the style of OSADL's latency plots: 1 µs
+//! bins on a linear axis, counts on a log scale, one line per column, so native,
+//! patched and legacy runs can be overlaid and their tails compared.
 
-use crate::histogram::{LatencyHistogram, OVERFLOW_US, bucket_edges_us};
+use crate::histogram::LatencyHistogram;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -33,55 +33,57 @@ fn draw<DB: DrawingBackend>(
     columns: &[(&str, &LatencyHistogram)],
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
-    let edges = bucket_edges_us();
     let max_count = columns
         .iter()
-        .flat_map(|(_, hist)| hist.bucket_counts().iter().copied())
+        .flat_map(|(_, hist)| hist.per_us().values().copied())
         .max()
         .unwrap_or(1)
         .max(1);
-    // The first bucket starts at 0 µs, which a log axis cannot show: it is drawn
-    // at 0.5 µs.
-    let x_of = |edge: u64| if edge == 0 { 0.5 } else { edge as f64 };
+    let limit_us = columns
+        .iter()
+        .filter_map(|(_, hist)| hist.per_us().keys().next_back())
+        .max()
+        .map_or(1, |us| us + 1);
     let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d(
-            (0.5f64..OVERFLOW_US as f64).log_scale(),
+            0f64..limit_us as f64,
             (0.8f64..max_count as f64 * 2.0).log_scale(),
         )?;
     chart
         .configure_mesh()
-        .x_desc("wake-up latency past the deadline (µs, bucket lower edge)")
-        .y_desc("sleeps")
+        .x_desc("latency past the deadline (µs, 1 µs bins)")
+        .y_desc("cycles")
         .x_label_formatter(&|x| format!("{}", x.round()))
         .y_label_formatter(&|y| format!("{}", y.round()))
         .draw()?;
     for (k, (name, hist)) in columns.iter().enumerate() {
         let colour = COLOURS[k % COLOURS.len()];
-        // Empty buckets have no point (a log scale has no 0), and lines join only
-        // neighbouring buckets that both have sleeps, so a gap stays a gap.
-        let buckets: Vec<Option<(f64, f64)>> = edges
-            .iter()
-            .zip(hist.bucket_counts())
-            .map(|(&edge, &count)| (count > 0).then(|| (x_of(edge), count as f64)))
-            .collect();
+        // A log scale has no 0: lines join neighbouring bins that both have
+        // cycles, and a lone bin is a dot, so a gap stays a gap.
+        let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+        let mut previous = None;
+        for (&us, &count) in hist.per_us() {
+            let point = (us as f64, count as f64);
+            match runs.last_mut() {
+                Some(run) if previous == Some(us.wrapping_sub(1)) => run.push(point),
+                _ => runs.push(vec![point]),
+            }
+            previous = Some(us);
+        }
         chart
             .draw_series(
-                buckets
-                    .iter()
-                    .flatten()
-                    .map(|&point| Circle::new(point, 3, colour.filled())),
+                runs.iter()
+                    .filter(|run| run.len() == 1)
+                    .map(|run| Circle::new(run[0], 2, colour.filled())),
             )?
             .label(*name)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
-        for run in buckets.split(Option::is_none).filter(|run| run.len() > 1) {
-            chart.draw_series(LineSeries::new(
-                run.iter().flatten().copied(),
-                colour.stroke_width(2),
-            ))?;
+        for run in runs.iter().filter(|run| run.len() > 1) {
+            chart.draw_series(LineSeries::new(run.iter().copied(), colour.stroke_width(1)))?;
         }
     }
     chart

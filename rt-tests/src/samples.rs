@@ -37,6 +37,30 @@ impl LoopRun {
         Ok(run)
     }
 
+    /// Parses the output of a guest with several loop threads: for each thread, a
+    /// `thread <n>` line (n = 0, 1, ... in order), then its loop output.
+    pub fn parse_threads(output: &str) -> Result<Vec<Self>, String> {
+        let mut blocks: Vec<String> = Vec::new();
+        for line in output.lines() {
+            if let Some(n) = line.strip_prefix("thread ") {
+                if n.trim() != blocks.len().to_string() {
+                    return Err(format!("unexpected line {line:?}"));
+                }
+                blocks.push(String::new());
+            } else {
+                let block = blocks
+                    .last_mut()
+                    .ok_or_else(|| format!("{line:?} before the first `thread` line"))?;
+                block.push_str(line);
+                block.push('\n');
+            }
+        }
+        if blocks.is_empty() {
+            return Err("no `thread` line".to_owned());
+        }
+        blocks.iter().map(|block| Self::parse(block)).collect()
+    }
+
     /// How far the loop ran behind its ideal schedule of `count × period`, in ns.
     pub fn drift(&self, period_ns: i64) -> i64 {
         self.elapsed - period_ns * self.samples.len() as i64
@@ -122,6 +146,18 @@ impl fmt::Display for Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_the_loops_of_several_threads_in_order() {
+        let runs =
+            LoopRun::parse_threads("thread 0\nsample 5\nelapsed 9\nthread 1\nsample 7\nelapsed 8\n")
+                .unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!((runs[1].samples.as_slice(), runs[1].elapsed), (&[7][..], 8));
+        assert!(LoopRun::parse_threads("thread 1\nelapsed 1\n").is_err());
+        assert!(LoopRun::parse_threads("sample 1\n").is_err());
+        assert!(LoopRun::parse_threads("").is_err());
+    }
 
     #[test]
     fn parses_loop_output() {

@@ -6,7 +6,7 @@ use crate::host::Host;
 use crate::native;
 use crate::samples::LoopRun;
 use crate::wasmer::SleepPath;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How the loop waits.
@@ -157,6 +157,11 @@ impl Scenario {
                 LoopRun::parse(&host.run(path, &self.guest, limit).into_stdout()?)
             }
         }
+    }
+
+    /// The compiled guest.
+    pub fn guest(&self) -> &Path {
+        &self.guest
     }
 
     /// The period in ns.

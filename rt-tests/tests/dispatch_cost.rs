@@ -96,6 +96,7 @@ fn trial(binary: &Path, checks: &[Check], divisor: u32) -> Vec<Measured> {
             let guest_ns = dispatch::guest_ns(
                 binary,
                 SleepPath::Precise,
+                &[],
                 &guest,
                 check.call.stdout(),
                 Duration::from_secs(20),

@@ -123,6 +123,16 @@ fn check(pattern: Pattern, path: SleepPath, at: Where) -> Result<String, String>
         pattern.name(),
         path.name()
     );
+    let columns = [
+        Column {
+            name: "native",
+            hist: &native_hist,
+        },
+        Column {
+            name: path.name(),
+            hist: &guest_hist,
+        },
+    ];
     let text = cyclictest::render(
         &format!(
             "{} x {} us, {}, {}",
@@ -131,16 +141,9 @@ fn check(pattern: Pattern, path: SleepPath, at: Where) -> Result<String, String>
             pattern.name(),
             host.name()
         ),
-        &[
-            Column {
-                name: "native",
-                hist: &native_hist,
-            },
-            Column {
-                name: path.name(),
-                hist: &guest_hist,
-            },
-        ],
+        &columns,
+        cyclictest::limit_for(&columns),
+        false,
     );
     let artifact = cyclictest::write_artifact(&name, &text);
     report += &format!("histograms: {}", artifact.display());

@@ -215,8 +215,10 @@ fn pin_toolchain(ws: &Workspace, version: &str) -> Result<()> {
 pub fn toolchain_file(version: &str) -> String {
     format!(
         "# The Rust the vendored Wasmer release requires (its rust-version); written by\n\
-         # `cargo xtask rebase`. `.ci/run` installs it explicitly.\n\
-         [toolchain]\nchannel = \"{version}\"\ncomponents = [\"clippy\", \"rustfmt\"]\nprofile = \"minimal\"\n"
+         # `cargo xtask rebase`. `.ci/run` installs it explicitly, with the WASI target\n\
+         # the Rust sample guest (rt-tests/guests/control-loop) is built for.\n\
+         [toolchain]\nchannel = \"{version}\"\ncomponents = [\"clippy\", \"rustfmt\"]\n\
+         targets = [\"wasm32-wasip1\"]\nprofile = \"minimal\"\n"
     )
 }
 

@@ -64,13 +64,20 @@ pub fn import(ws: &Workspace, dir: &Path) -> Result<()> {
     if commits.is_empty() {
         bail!("{} has no commit after `{BASE_TAG}`", dir.display());
     }
+    // A commit keeps the file of the patch with its title; a new one is named
+    // after its title.
+    let mut old_names = std::collections::HashMap::new();
+    for name in series.entries() {
+        let text = std::fs::read_to_string(ws.patches_dir().join(name))?;
+        old_names.insert(PatchMail::parse(&text)?.title().to_owned(), name.clone());
+    }
     let mut names = Vec::new();
     let mut changed = 0;
     for (index, commit) in commits.iter().enumerate() {
         let mut mail = PatchMail::parse(&monorepo.format_commit(commit)?)?;
-        let name = match series.entries().get(index) {
-            Some(old) if commits.len() == series.entries().len() => old.clone(),
-            _ => format!("{:04}-{}.patch", index + 1, slug(mail.title())),
+        let name = match old_names.get(mail.title()) {
+            Some(old) => old.clone(),
+            None => format!("{:04}-{}.patch", index + 1, slug(mail.title())),
         };
         let path = ws.patches_dir().join(&name);
         let old = std::fs::read_to_string(&path).unwrap_or_default();

@@ -25,6 +25,7 @@ use walkdir::WalkDir;
 const TEST_MODULES: &[&str] = &[
     "os::deadline",
     "os::task::thread",
+    "os::wait_telemetry",
     "state::clock_offsets_tests",
     "syscalls::wasi::poll_oneoff::precise",
     "syscalls::wasi::fd_write",
@@ -32,6 +33,7 @@ const TEST_MODULES: &[&str] = &[
     // wasmer-cli
     "commands::run::wasi::tests",
     "commands::run::realtime::tests",
+    "commands::run::timing::tests",
 ];
 
 /// Mirrors the crate and runs its unit tests; with `update_lock`, resolves the

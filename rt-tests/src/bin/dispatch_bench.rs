@@ -12,9 +12,11 @@
 //! binary with `--legacy-sleep`), with `--upstream`, a build of the pristine
 //! crates (`cargo xtask upstream build`; it and `legacy` make a tenth of the
 //! calls, their slow paths being slow), and with `--baseline`, another build of the
-//! series (a patch's "before", same call counts as `patched`). It prints the
-//! median ns per call over the trials and the ratios patched/native,
-//! upstream/patched and baseline/patched.
+//! series (a patch's "before", same call counts as `patched`), and with
+//! `--telemetry`, the patched binary recording its timed waits (`--timing-report
+//! /dev/null`). It prints the median ns per call over the trials, the ratios
+//! patched/native, upstream/patched and baseline/patched, and what telemetry adds
+//! per call (telemetry − patched, in ns).
 //!
 //! With `clock_time_get` it also measures the floor under it
 //! ([`rt_tests::floor`]): a bare `wasmer` host function on the same engine, empty
@@ -63,6 +65,11 @@ struct Args {
     /// Leave out the host-call floor measured with `clock_time_get`.
     #[arg(long)]
     no_floor: bool,
+    /// Also run the patched binary with its wait telemetry on (`wasmer run
+    /// --timing-report /dev/null`), as the `telemetry` column: what recording
+    /// costs per call.
+    #[arg(long)]
+    telemetry: bool,
 }
 
 /// Who makes the calls.
@@ -73,6 +80,8 @@ enum Runner {
         name: &'static str,
         path: PathBuf,
         sleep: SleepPath,
+        /// More `wasmer run` flags.
+        flags: &'static [&'static str],
     },
 }
 
@@ -114,16 +123,25 @@ fn main() {
     }
     let patched = args.wasmer.clone().unwrap_or_else(default_binary);
     let mut runners = vec![Runner::Native];
-    for (name, path, extra) in [
-        ("patched", Some(patched.clone()), SleepPath::Precise),
+    const NO_FLAGS: &[&str] = &[];
+    const TELEMETRY: &[&str] = &["--timing-report", "/dev/null"];
+    for (name, path, extra, flags) in [
+        ("patched", Some(patched.clone()), SleepPath::Precise, NO_FLAGS),
+        (
+            "telemetry",
+            args.telemetry.then(|| patched.clone()),
+            SleepPath::Precise,
+            TELEMETRY,
+        ),
         (
             "legacy",
             (!args.no_legacy).then_some(patched),
             SleepPath::Legacy,
+            NO_FLAGS,
         ),
         // No flag: upstream's CLI does not know --legacy-sleep.
-        ("upstream", args.upstream.clone(), SleepPath::Precise),
-        ("baseline", args.baseline.clone(), SleepPath::Precise),
+        ("upstream", args.upstream.clone(), SleepPath::Precise, NO_FLAGS),
+        ("baseline", args.baseline.clone(), SleepPath::Precise, NO_FLAGS),
     ] {
         let Some(path) = path else { continue };
         if !path.is_file() {
@@ -133,6 +151,7 @@ fn main() {
             name,
             path,
             sleep: extra,
+            flags,
         });
     }
 
@@ -162,7 +181,12 @@ fn main() {
                 }
                 let measured = match runner {
                     Runner::Native => Ok(call.native_ns(count)),
-                    Runner::Binary { name, path, sleep } => {
+                    Runner::Binary {
+                        name,
+                        path,
+                        sleep,
+                        flags,
+                    } => {
                         let guest = if full_count(name) {
                             &guests.0
                         } else {
@@ -171,6 +195,7 @@ fn main() {
                         dispatch::guest_ns(
                             path,
                             *sleep,
+                            flags,
                             guest,
                             call.stdout(),
                             Duration::from_secs(20),
@@ -297,7 +322,7 @@ fn print_floor(rows: &[Row]) {
 /// Runners that make every call of a loop; `legacy` and `upstream` make a tenth,
 /// since their slow paths take ~100 µs a call.
 fn full_count(runner: &str) -> bool {
-    matches!(runner, "native" | "patched" | "baseline")
+    matches!(runner, "native" | "patched" | "telemetry" | "baseline")
 }
 
 fn fail(why: &str) -> ! {
@@ -312,8 +337,8 @@ fn print_table(rows: &[Row], runners: &[Runner]) {
         print!(" {name:>10}");
     }
     println!(
-        " {:>15} {:>17} {:>17}",
-        "patched/native", "upstream/patched", "baseline/patched"
+        " {:>15} {:>17} {:>17} {:>18}",
+        "patched/native", "upstream/patched", "baseline/patched", "telemetry-patched"
     );
     for call in Call::ALL
         .into_iter()
@@ -335,11 +360,16 @@ fn print_table(rows: &[Row], runners: &[Runner]) {
             (Some(a), Some(b)) if b > 0.0 => format!("{:.1}x", a / b),
             _ => "-".to_owned(),
         };
+        let difference = match (median("telemetry"), median("patched")) {
+            (Some(on), Some(off)) => format!("{:+.1} ns", on - off),
+            _ => "-".to_owned(),
+        };
         println!(
-            " {:>15} {:>17} {:>17}",
+            " {:>15} {:>17} {:>17} {:>18}",
             ratio(median("patched"), median("native")),
             ratio(median("upstream"), median("patched")),
-            ratio(median("baseline"), median("patched"))
+            ratio(median("baseline"), median("patched")),
+            difference
         );
     }
     for row in rows.iter().filter(|r| r.error.is_some()) {

@@ -1,28 +1,34 @@
-//! A cyclictest for guests: a periodic loop on absolute Monotonic deadlines, run
-//! natively and as a guest of the patched `wasmer` (and of its legacy sleep path),
-//! all under the same real-time settings, reported as cyclictest-compatible text,
-//! JSON with the quantiles, and an SVG histogram plot.
+//! A cyclictest for guests: cyclictest's measuring threads (periodic loops on
+//! absolute Monotonic deadlines) run natively and as the threads of a guest of the
+//! patched `wasmer` (and of its legacy sleep path), all under the same real-time
+//! settings, reported in cyclictest's own formats (status lines, `--histogram`
+//! text, `--json`) and as an SVG plot.
+//!
+//! It takes cyclictest's flags for what it does:
 //!
 //! ```text
 //! cargo run --release --locked -p rt-tests --bin rt-report -- \
-//!     [--interval-us 1000] [--loops 10000] [--rt | --priority 80 --timer-slack-ns 1 --mlock] \
-//!     [--cpus 1] [--no-legacy] [--out-dir target/rt-report] [--name NAME]
+//!     -m -p 80 -i 1000 -l 10000 [-t 2 -d 500] [-h 400 | -H 400] [--histfile F] \
+//!     [-q] [--json F] [-a 1] [-D 30s] [--rt] [--no-legacy] [--out-dir target/rt-report]
 //! ```
 //!
-//! Columns: `native` (this process, the settings applied to the measuring thread),
+//! Columns: `native` (threads of this process, the settings applied to each),
 //! `patched` (`wasmer run` with the same settings as flags), `patched-default`
 //! (`wasmer run` without them, when there are settings), and `legacy` (`wasmer run
-//! --legacy-sleep` with the settings), one after the other.
+//! --legacy-sleep` with the settings), one after the other; with `-t N`, each
+//! column has N threads, thread i with an interval of `-i` + i × `-d` µs, as in
+//! cyclictest. The old flag names (`--interval-us`, `--mlock`, `--cpus`) still work.
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use rt_tests::bounds::{self, GateBounds};
-use rt_tests::cyclictest::{self, Column};
+use rt_tests::cyclictest::{self, Column, Status};
+use rt_tests::guests;
 use rt_tests::histogram::LatencyHistogram;
 use rt_tests::host::Host;
+use rt_tests::native;
 use rt_tests::plot;
 use rt_tests::samples::LoopRun;
-use rt_tests::scenario::{Pattern, Runner, Scenario};
 use rt_tests::tuning::RtSettings;
 use rt_tests::wasmer::{SleepPath, default_binary};
 use serde::Serialize;
@@ -30,30 +36,64 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// Most measuring threads a guest can have (its memory layout).
+const MAX_THREADS: usize = 64;
+
 #[derive(Debug, Parser)]
-#[command(about = "cyclictest for guests: native vs patched vs legacy under the same settings")]
+#[command(
+    about = "cyclictest for guests: native vs patched vs legacy under the same settings",
+    disable_help_flag = true
+)]
 struct Args {
-    /// Period of the loop, in µs.
-    #[arg(long, default_value_t = 1000)]
+    /// Print help (-h is cyclictest's --histogram).
+    #[arg(long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
+    /// Base interval of the loop, in µs.
+    #[arg(short = 'i', long = "interval", visible_alias = "interval-us", default_value_t = 1000)]
     interval_us: u64,
-    /// Number of periods.
-    #[arg(long, default_value_t = 10_000)]
+    /// Number of loops per thread.
+    #[arg(short = 'l', long, default_value_t = 10_000)]
     loops: usize,
+    /// Run for this long instead of --loops: `30` or `30s`, `5m`, `2h`, `1d`.
+    #[arg(short = 'D', long, value_parser = parse_duration, conflicts_with = "loops")]
+    duration: Option<Duration>,
+    /// Measuring threads per column; `-t` alone: one per CPU.
+    #[arg(short = 't', long, num_args = 0..=1, default_value_t = 1, default_missing_value = "0")]
+    threads: usize,
+    /// Distance of the thread intervals, in µs.
+    #[arg(short = 'd', long, default_value_t = 500)]
+    distance: u64,
+    /// SCHED_FIFO priority (1-99) for the native threads and the guest's threads.
+    #[arg(short = 'p', long, value_parser = clap::value_parser!(u8).range(1..=99))]
+    priority: Option<u8>,
+    /// Lock all memory (mlockall).
+    #[arg(short = 'm', long = "mlockall", visible_alias = "mlock")]
+    mlock: bool,
+    /// Pin to these CPUs, e.g. `1` or `0,2-3`.
+    #[arg(short = 'a', long = "affinity", visible_alias = "cpus", value_parser = parse_cpu_list)]
+    cpus: Option<CpuList>,
+    /// Print a histogram of 1 µs bins up to US µs (and write it to --histfile or
+    /// the report directory).
+    #[arg(short = 'h', long = "histogram", value_name = "US")]
+    histogram: Option<u64>,
+    /// As --histogram, with one more column of every thread's samples.
+    #[arg(short = 'H', long = "histofall", value_name = "US", conflicts_with = "histogram")]
+    histofall: Option<u64>,
+    /// Write the histogram to this file instead of printing it.
+    #[arg(long, value_name = "PATH")]
+    histfile: Option<PathBuf>,
+    /// Print only the results, at the end (no progress).
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    /// Also write the results in cyclictest's JSON layout to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
     /// The `wasmer run --rt` settings as root: SCHED_FIFO 80, 1 ns timer slack, mlock.
     #[arg(long, conflicts_with_all = ["priority", "timer_slack_ns", "mlock"])]
     rt: bool,
-    /// SCHED_FIFO priority (1-99) for the native loop and the guest's threads.
-    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=99))]
-    priority: Option<u8>,
     /// Timer slack in ns (at least 1).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     timer_slack_ns: Option<u64>,
-    /// Lock all memory (mlockall).
-    #[arg(long)]
-    mlock: bool,
-    /// Pin to these CPUs, e.g. `1` or `0,1`.
-    #[arg(long, value_delimiter = ',')]
-    cpus: Option<Vec<usize>>,
     /// Leave out the legacy sleep path.
     #[arg(long)]
     no_legacy: bool,
@@ -69,26 +109,86 @@ struct Args {
     /// Act as the CI jitter gate: the loop shape and bounds come from the `[gate]`
     /// section of `ci/jitter-bounds.toml`; exit with 1 unless one of its `best_of`
     /// runs keeps `patched` within the bounds of `native`.
-    #[arg(long, conflicts_with_all = ["interval_us", "loops"])]
+    #[arg(long, conflicts_with_all = ["interval_us", "loops", "duration", "threads"])]
     gate: bool,
 }
 
-/// One column of the report: who runs the loop, and how.
+/// A CPU list such as `0,2-3`.
+#[derive(Debug, Clone)]
+struct CpuList(Vec<usize>);
+
+fn parse_cpu_list(text: &str) -> Result<CpuList, String> {
+    let mut cpus = Vec::new();
+    for part in text.split(',') {
+        let number = |n: &str| {
+            n.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("{text:?} is not a CPU list such as 1 or 0,2-3"))
+        };
+        match part.split_once('-') {
+            Some((from, to)) => {
+                let (from, to) = (number(from)?, number(to)?);
+                if from > to {
+                    return Err(format!("{part:?}: the range is backwards"));
+                }
+                cpus.extend(from..=to);
+            }
+            None => cpus.push(number(part)?),
+        }
+    }
+    Ok(CpuList(cpus))
+}
+
+/// cyclictest's duration: seconds, or a number with `s`, `m`, `h` or `d`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let seconds: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?}: the unit must be s, m, h or d")),
+    };
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 30, 90s, 5m, 2h or 1d"))?;
+    Ok(Duration::from_secs(number.saturating_mul(seconds)))
+}
+
+/// One column of the report: who runs the loops, and how.
 struct Plan {
     name: &'static str,
-    runner: Runner,
+    /// `None`: native threads of this process.
+    path: Option<SleepPath>,
     /// `wasmer run` flags for a guest.
     flags: Vec<String>,
 }
 
-/// One column's results, in µs, for the JSON file.
+/// The loop shape of a run.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Shape {
+    interval_us: u64,
+    loops: usize,
+    threads: usize,
+    distance_us: u64,
+}
+
+impl Shape {
+    fn interval_of(&self, thread: usize) -> Duration {
+        Duration::from_micros(self.interval_us + thread as u64 * self.distance_us)
+    }
+}
+
+/// One column's results, in µs, for the summary and the gate.
 #[derive(Debug, Serialize)]
 struct ColumnReport {
     name: &'static str,
     flags: Vec<String>,
     count: u64,
     early: u64,
-    overflows: u64,
     min_us: f64,
     avg_us: f64,
     max_us: f64,
@@ -102,28 +202,37 @@ struct ColumnReport {
 
 #[derive(Debug, Serialize)]
 struct Report {
-    interval_us: u64,
-    loops: usize,
+    shape: Shape,
     settings: RtSettings,
     settings_label: String,
     columns: Vec<ColumnReport>,
 }
 
+/// What one column measured: a loop and a thread id per thread, or why not.
+type ColumnRun = Result<Vec<(u64, LoopRun)>, String>;
+
 fn main() {
     let args = Args::parse();
-    if args.interval_us == 0 || args.loops == 0 {
-        fail("--interval-us and --loops must be at least 1");
+    let threads = match args.threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    if args.interval_us == 0 || args.loops == 0 || threads > MAX_THREADS {
+        fail(&format!(
+            "--interval and --loops must be at least 1, --threads at most {MAX_THREADS}"
+        ));
     }
+    let cpus = args.cpus.clone().map(|list| list.0);
     let settings = if args.rt {
         RtSettings {
-            cpus: args.cpus.clone(),
+            cpus,
             ..RtSettings::rt_preset()
         }
     } else {
         RtSettings {
             priority: args.priority,
             timer_slack_ns: args.timer_slack_ns,
-            cpus: args.cpus.clone(),
+            cpus,
             mlock: args.mlock,
         }
     };
@@ -131,54 +240,51 @@ fn main() {
     if !binary.is_file() {
         fail(&format!("no wasmer binary at {}", binary.display()));
     }
-    let flags = settings.wasmer_flags();
-    let mut plans = vec![
-        Plan {
-            name: "native",
-            runner: Runner::Native,
-            flags: Vec::new(),
-        },
-        Plan {
-            name: "patched",
-            runner: Runner::Guest(SleepPath::Precise),
-            flags: flags.clone(),
-        },
-    ];
-    if !settings.is_default() {
-        plans.push(Plan {
-            name: "patched-default",
-            runner: Runner::Guest(SleepPath::Precise),
-            flags: Vec::new(),
-        });
-    }
-    if !args.no_legacy {
-        plans.push(Plan {
-            name: "legacy",
-            runner: Runner::Guest(SleepPath::Legacy),
-            flags,
-        });
-    }
-
+    let plans = plans(&settings, args.no_legacy);
     let gate = args.gate.then(|| match bounds::load() {
         Ok(bounds) => bounds.gate,
         Err(e) => fail(&e),
     });
-    let (interval_us, loops, runs) = match &gate {
-        Some(gate) => (gate.interval_us, gate.loops, gate.best_of.max(1)),
-        None => (args.interval_us, args.loops, 1),
+    let loops = match args.duration {
+        Some(duration) => (duration.as_micros() / u128::from(args.interval_us)).max(1) as usize,
+        None => args.loops,
+    };
+    let (shape, runs) = match &gate {
+        Some(gate) => (
+            Shape {
+                interval_us: gate.interval_us,
+                loops: gate.loops,
+                threads: 1,
+                distance_us: 0,
+            },
+            gate.best_of.max(1),
+        ),
+        None => (
+            Shape {
+                interval_us: args.interval_us,
+                loops,
+                threads,
+                distance_us: args.distance,
+            },
+            1,
+        ),
     };
     let title = format!(
-        "rt-report: {loops} x {interval_us} us periodic absolute deadlines (CLOCK_MONOTONIC), {}",
+        "rt-report: {} thread(s) x {} periods of {} us (+{} us per thread), absolute \
+         CLOCK_MONOTONIC deadlines, {}",
+        shape.threads,
+        shape.loops,
+        shape.interval_us,
+        shape.distance_us,
         settings.label()
     );
-    let scenario = Scenario::new(Pattern::Periodic, loops, Duration::from_micros(interval_us));
+    let guest = compile_guest(&shape);
     let mut passed = gate.is_none();
-    let mut report = None;
+    let mut last = None;
     for run in 1..=runs {
-        let results = run_all(&scenario, &plans, &settings, &binary);
-        let this = Report {
-            interval_us,
-            loops,
+        let results = run_all(&shape, &guest, &plans, &settings, &binary, args.quiet);
+        let report = Report {
+            shape,
             settings_label: settings.label(),
             settings: settings.clone(),
             columns: plans
@@ -187,74 +293,212 @@ fn main() {
                 .map(|(plan, run)| column_report(plan, run))
                 .collect(),
         };
-        print_summary(&title, &this);
-        if let Some(gate) = &gate {
-            passed = check_gate(gate, &this, run, runs);
+        if !args.quiet {
+            print_summary(&title, &report);
         }
-        report = Some((this, results));
+        if let Some(gate) = &gate {
+            passed = check_gate(gate, &report, run, runs);
+        }
+        last = Some((report, results));
         if passed {
             break;
         }
     }
-    let (report, results) = report.expect("at least one run");
-
-    let name = args
-        .name
-        .clone()
-        .unwrap_or_else(|| default_name(interval_us, &settings));
-    let hists: Vec<(&'static str, LatencyHistogram)> = plans
-        .iter()
-        .zip(&results)
-        .filter_map(|(plan, run)| {
-            run.as_ref()
-                .ok()
-                .map(|r| (plan.name, LatencyHistogram::of(&r.samples)))
-        })
-        .collect();
-    let columns: Vec<Column<'_>> = hists
-        .iter()
-        .map(|(name, hist)| Column { name, hist })
-        .collect();
-    if let Err(e) = std::fs::create_dir_all(&args.out_dir) {
-        fail(&format!("creating {}: {e}", args.out_dir.display()));
-    }
-    let text_path = args.out_dir.join(format!("{name}.hist.txt"));
-    let json_path = args.out_dir.join(format!("{name}.json"));
-    let svg_path = args.out_dir.join(format!("{name}.svg"));
-    write(&text_path, &cyclictest::render(&title, &columns));
-    write(
-        &json_path,
-        &serde_json::to_string_pretty(&report).expect("the report serializes"),
-    );
-    let plotted: Vec<(&str, &LatencyHistogram)> = hists.iter().map(|(n, h)| (*n, h)).collect();
-    if let Err(e) = plot::write_svg(&svg_path, &title, &plotted) {
-        fail(&e);
-    }
-    println!(
-        "wrote {}, {} and {}",
-        text_path.display(),
-        json_path.display(),
-        svg_path.display()
-    );
+    let (report, results) = last.expect("at least one run");
+    print_status(&shape, &plans, &results, &settings);
+    write_outputs(&args, &title, &report, &plans, &results, passed);
     if !passed {
         std::process::exit(1);
     }
 }
 
-/// Runs every column once, one after the other, with a progress bar.
+/// The columns of a run with `settings`.
+fn plans(settings: &RtSettings, no_legacy: bool) -> Vec<Plan> {
+    let flags = settings.wasmer_flags();
+    let mut plans = vec![
+        Plan {
+            name: "native",
+            path: None,
+            flags: Vec::new(),
+        },
+        Plan {
+            name: "patched",
+            path: Some(SleepPath::Precise),
+            flags: flags.clone(),
+        },
+    ];
+    if !settings.is_default() {
+        plans.push(Plan {
+            name: "patched-default",
+            path: Some(SleepPath::Precise),
+            flags: Vec::new(),
+        });
+    }
+    if !no_legacy {
+        plans.push(Plan {
+            name: "legacy",
+            path: Some(SleepPath::Legacy),
+            flags,
+        });
+    }
+    plans
+}
+
+/// The guest: `shape.threads` loop threads (`guests/cyclic_threads.wat`).
+fn compile_guest(shape: &Shape) -> PathBuf {
+    let sample_bytes = shape.loops * 8;
+    let pages = 2 + (shape.threads * sample_bytes).div_ceil(65536);
+    guests::compile(
+        "cyclic_threads",
+        &format!(
+            "cyclic_threads_{}x{}x{}us_d{}",
+            shape.threads, shape.loops, shape.interval_us, shape.distance_us
+        ),
+        &[
+            ("THREADS", &shape.threads.to_string()),
+            ("COUNT", &shape.loops.to_string()),
+            ("COUNT_BYTES", &sample_bytes.to_string()),
+            ("INTERVAL_NS", &(shape.interval_us * 1000).to_string()),
+            ("DISTANCE_NS", &(shape.distance_us * 1000).to_string()),
+            ("PAGES", &pages.to_string()),
+        ],
+    )
+}
+
+/// The status lines (cyclictest's `T:` lines) of every column, each column after a
+/// `# <name>` line.
+fn print_status(shape: &Shape, plans: &[Plan], results: &[ColumnRun], settings: &RtSettings) {
+    for (plan, run) in plans.iter().zip(results) {
+        println!("# {}", plan.name);
+        let Ok(threads) = run else { continue };
+        for (thread, (tid, run)) in threads.iter().enumerate() {
+            let hist = LatencyHistogram::of(&run.samples);
+            let us = |ns: i64| ns.max(0) as u64 / 1000;
+            let status = Status {
+                thread,
+                tid: *tid,
+                priority: settings.priority.unwrap_or(0),
+                interval_us: shape.interval_of(thread).as_micros() as u64,
+                cycles: hist.len(),
+                min_us: us(hist.min_ns()),
+                act_us: run.samples.last().map_or(0, |&ns| us(ns)),
+                avg_us: us(hist.mean_ns()),
+                max_us: us(hist.max_ns()),
+            };
+            println!("{}", status.line());
+        }
+    }
+}
+
+/// Writes the histogram text, the JSON and the plot (to the report directory, and
+/// to `--histfile`/`--json`), and prints the histogram when `-h`/`-H` asks for it
+/// without `--histfile`.
+fn write_outputs(
+    args: &Args,
+    title: &str,
+    report: &Report,
+    plans: &[Plan],
+    results: &[ColumnRun],
+    passed: bool,
+) {
+    let single = report.shape.threads == 1;
+    let names: Vec<(String, LatencyHistogram)> = plans
+        .iter()
+        .zip(results)
+        .filter_map(|(plan, run)| run.as_ref().ok().map(|threads| (plan, threads)))
+        .flat_map(|(plan, threads)| {
+            threads.iter().enumerate().map(move |(k, (_, run))| {
+                let name = if single {
+                    plan.name.to_owned()
+                } else {
+                    format!("{}/T{k}", plan.name)
+                };
+                (name, LatencyHistogram::of(&run.samples))
+            })
+        })
+        .collect();
+    let columns: Vec<Column<'_>> = names
+        .iter()
+        .map(|(name, hist)| Column { name, hist })
+        .collect();
+    let limit = args
+        .histogram
+        .or(args.histofall)
+        .unwrap_or_else(|| cyclictest::limit_for(&columns));
+    let text = cyclictest::render(title, &columns, limit, args.histofall.is_some());
+    let json = serde_json::json!({
+        "file_version": 1,
+        "cmdline:": std::env::args().collect::<Vec<_>>().join(" "),
+        "rt_test_version:": concat!("rt-report ", env!("CARGO_PKG_VERSION")),
+        "return_code": if passed { 0 } else { 1 },
+        "num_threads": columns.len(),
+        "resolution_in_ns": 0,
+        "thread": columns
+            .iter()
+            .enumerate()
+            .map(|(k, column)| (k.to_string(), cyclictest::json_thread(column, limit)))
+            .collect::<serde_json::Map<_, _>>(),
+        "rt_report": report,
+    });
+    let json = serde_json::to_string_pretty(&json).expect("the report serializes") + "\n";
+
+    if let Err(e) = std::fs::create_dir_all(&args.out_dir) {
+        fail(&format!("creating {}: {e}", args.out_dir.display()));
+    }
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(&report.shape, &report.settings));
+    let text_path = args.out_dir.join(format!("{name}.hist.txt"));
+    let json_path = args.out_dir.join(format!("{name}.json"));
+    let svg_path = args.out_dir.join(format!("{name}.svg"));
+    write(&text_path, &text);
+    write(&json_path, &json);
+    let plotted: Vec<(&str, &LatencyHistogram)> =
+        names.iter().map(|(n, h)| (n.as_str(), h)).collect();
+    if let Err(e) = plot::write_svg(&svg_path, title, &plotted) {
+        fail(&e);
+    }
+    if let Some(path) = &args.json {
+        write(path, &json);
+    }
+    if args.histogram.is_some() || args.histofall.is_some() {
+        match &args.histfile {
+            Some(path) => write(path, &text),
+            None => print!("{text}"),
+        }
+    }
+    if !args.quiet {
+        println!(
+            "wrote {}, {} and {}",
+            text_path.display(),
+            json_path.display(),
+            svg_path.display()
+        );
+    }
+}
+
+/// Runs every column once, one after the other, with a progress bar (unless quiet).
 fn run_all(
-    scenario: &Scenario,
+    shape: &Shape,
+    guest: &Path,
     plans: &[Plan],
     settings: &RtSettings,
     binary: &Path,
-) -> Vec<Result<LoopRun, String>> {
-    let loops = scenario.count;
-    let bar = progress_bar((plans.len() * loops) as u64);
+    quiet: bool,
+) -> Vec<ColumnRun> {
+    let loops = shape.loops;
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        progress_bar((plans.len() * loops) as u64)
+    };
     let mut results = Vec::new();
     for (k, plan) in plans.iter().enumerate() {
         bar.set_message(plan.name);
-        let run = with_progress(&bar, (k * loops) as u64, loops, scenario.period, || {
-            run_plan(scenario, plan, settings, binary)
+        let period = shape.interval_of(0);
+        let run = with_progress(&bar, (k * loops) as u64, loops, period, || {
+            run_plan(shape, guest, plan, settings, binary)
         });
         bar.set_position(((k + 1) * loops) as u64);
         results.push(run);
@@ -332,23 +576,56 @@ fn check_gate(gate: &GateBounds, report: &Report, run: usize, runs: usize) -> bo
 }
 
 fn run_plan(
-    scenario: &Scenario,
+    shape: &Shape,
+    guest: &Path,
     plan: &Plan,
     settings: &RtSettings,
     binary: &Path,
-) -> Result<LoopRun, String> {
-    match plan.runner {
-        Runner::Native => {
-            let _guard = settings
-                .apply_to_this_thread()
-                .map_err(|e| format!("applying {} to the native loop: {e}", settings.label()))?;
-            scenario.run(Runner::Native, Host::Binary(binary))
-        }
-        Runner::Guest(_) => {
+) -> ColumnRun {
+    match plan.path {
+        None => native_threads(shape, settings),
+        Some(path) => {
             let flags: Vec<&str> = plan.flags.iter().map(String::as_str).collect();
-            scenario.run(plan.runner, Host::BinaryWithFlags(binary, &flags))
+            let longest = shape.interval_of(shape.threads.saturating_sub(1));
+            let limit = longest * (shape.loops as u32) * 5 + Duration::from_secs(5);
+            let out = Host::BinaryWithFlags(binary, &flags)
+                .run(path, guest, limit)
+                .into_stdout()?;
+            let runs = LoopRun::parse_threads(&out)?;
+            if runs.len() != shape.threads {
+                return Err(format!("{} threads reported, {} expected", runs.len(), shape.threads));
+            }
+            // Guest threads have no host thread id of their own in the report.
+            Ok(runs.into_iter().map(|run| (0, run)).collect())
         }
     }
+}
+
+/// cyclictest's measuring threads in this process, each with `settings` applied.
+fn native_threads(shape: &Shape, settings: &RtSettings) -> ColumnRun {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..shape.threads)
+            .map(|thread| {
+                scope.spawn(move || -> Result<(u64, LoopRun), String> {
+                    let _guard = settings.apply_to_this_thread().map_err(|e| {
+                        format!("applying {} to the native loop: {e}", settings.label())
+                    })?;
+                    // SAFETY: gettid has no preconditions.
+                    let tid = unsafe { libc::gettid() } as u64;
+                    let run = native::sleep_loop(
+                        shape.loops,
+                        shape.interval_of(thread),
+                        Some(libc::CLOCK_MONOTONIC),
+                    );
+                    Ok((tid, run))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().map_err(|_| "a native thread panicked".to_owned())?)
+            .collect()
+    })
 }
 
 fn progress_bar(len: u64) -> ProgressBar {
@@ -388,14 +665,13 @@ fn with_progress<T>(
     })
 }
 
-fn column_report(plan: &Plan, run: &Result<LoopRun, String>) -> ColumnReport {
+fn column_report(plan: &Plan, run: &ColumnRun) -> ColumnReport {
     let us = |ns: f64| (ns / 100.0).round() / 10.0;
     let mut report = ColumnReport {
         name: plan.name,
         flags: plan.flags.clone(),
         count: 0,
         early: 0,
-        overflows: 0,
         min_us: 0.0,
         avg_us: 0.0,
         max_us: 0.0,
@@ -407,12 +683,14 @@ fn column_report(plan: &Plan, run: &Result<LoopRun, String>) -> ColumnReport {
         error: None,
     };
     match run {
-        Ok(run) => {
-            let hist = LatencyHistogram::of(&run.samples);
+        Ok(threads) => {
+            let mut hist = LatencyHistogram::new();
+            for (_, run) in threads {
+                hist.merge(&LatencyHistogram::of(&run.samples));
+            }
             let q = |q: f64| us(hist.quantile_ns(q) as f64);
             report.count = hist.len();
             report.early = hist.early();
-            report.overflows = hist.overflows();
             report.min_us = us(hist.min_ns() as f64);
             report.avg_us = us(hist.mean_ns() as f64);
             report.max_us = us(hist.max_ns() as f64);
@@ -444,7 +722,7 @@ fn print_summary(title: &str, report: &Report) {
     }
 }
 
-fn default_name(interval_us: u64, settings: &RtSettings) -> String {
+fn default_name(shape: &Shape, settings: &RtSettings) -> String {
     let tuning = if settings.is_default() {
         "default".to_string()
     } else if *settings == RtSettings::rt_preset() {
@@ -452,7 +730,12 @@ fn default_name(interval_us: u64, settings: &RtSettings) -> String {
     } else {
         "tuned".to_string()
     };
-    format!("rt-report-{interval_us}us-{tuning}")
+    let threads = if shape.threads > 1 {
+        format!("-t{}", shape.threads)
+    } else {
+        String::new()
+    };
+    format!("rt-report-{}us{threads}-{tuning}", shape.interval_us)
 }
 
 fn write(path: &Path, text: &str) {
@@ -476,7 +759,6 @@ mod tests {
             flags: Vec::new(),
             count: 2000,
             early,
-            overflows: 0,
             min_us: 1.0,
             avg_us: p50,
             max_us: p99,
@@ -491,8 +773,12 @@ mod tests {
 
     fn report(native: ColumnReport, patched: ColumnReport) -> Report {
         Report {
-            interval_us: 1000,
-            loops: 2000,
+            shape: Shape {
+                interval_us: 1000,
+                loops: 2000,
+                threads: 1,
+                distance_us: 0,
+            },
             settings: RtSettings::default(),
             settings_label: RtSettings::default().label(),
             columns: vec![native, patched],

@@ -75,6 +75,11 @@ impl Deadline {
         }
     }
 
+    /// Nanoseconds since the monotonic clock's epoch.
+    pub const fn as_nanos(self) -> u64 {
+        self.nanos
+    }
+
     /// Converts `target`, an absolute time on another clock whose current reading is
     /// `clock_now`, into a deadline, given that the monotonic clock read `mono_now`
     /// at the same moment or later. A target that is not in the future gives
@@ -255,21 +260,25 @@ impl Drop for ParkerLease {
 }
 
 /// Polls `future` on the calling thread until it completes, or until `deadline`
-/// has passed and the future is still pending (then `None`).
+/// has passed and the future is still pending (then `Err` with the clock reading
+/// that found the deadline passed).
 ///
 /// The future is polled at least once, so a deadline in the past turns it into a
 /// non-blocking check. The waker that the future sees is the same for every call at
 /// the same nesting level of the same thread.
-pub fn block_on_until<F: Future>(future: F, deadline: Deadline) -> Option<F::Output> {
+pub fn block_on_until<F: Future>(future: F, deadline: Deadline) -> Result<F::Output, Deadline> {
     let lease = ParkerLease::enter();
     let mut cx = Context::from_waker(&lease.waker);
     let mut future = pin!(future);
     loop {
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return Some(output);
+            return Ok(output);
         }
-        if deadline.has_passed() {
-            return None;
+        if deadline != Deadline::NEVER {
+            let now = Deadline::now();
+            if now >= deadline {
+                return Err(now);
+            }
         }
         lease.parker.park_until(deadline);
     }
@@ -278,6 +287,11 @@ pub fn block_on_until<F: Future>(future: F, deadline: Deadline) -> Option<F::Out
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The outcome as an `Option`: `None` when the deadline passed.
+    fn block_on_until<F: Future>(future: F, deadline: Deadline) -> Option<F::Output> {
+        super::block_on_until(future, deadline).ok()
+    }
     use std::time::{Duration, Instant};
 
     #[test]

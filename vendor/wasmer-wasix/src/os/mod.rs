@@ -4,6 +4,7 @@ pub mod console;
 pub(crate) mod deadline;
 pub(crate) mod epoll;
 pub mod tty;
+pub mod wait_telemetry;
 
 pub mod command;
 pub mod task;

@@ -14,6 +14,7 @@ use crate::{
     bin_factory::BinaryPackage,
     capabilities::Capabilities,
     journal::{DynJournal, DynReadableJournal, SnapshotTrigger},
+    os::wait_telemetry::WaitTelemetry,
     runners::{MappedDirectory, MountedDirectory, wasi_common::CommonWasiOptions},
     runtime::task_manager::VirtualTaskManagerExt,
 };
@@ -181,6 +182,14 @@ impl WasiRunner {
 
     pub fn with_capabilities(&mut self, capabilities: Capabilities) -> &mut Self {
         self.wasi.capabilities = capabilities;
+        self
+    }
+
+    /// Records how late every timed wait of the guest's threads wakes in
+    /// `telemetry` (see [`crate::os::wait_telemetry`]); read it with
+    /// [`WaitTelemetry::snapshot`] once the guest has run.
+    pub fn with_wait_telemetry(&mut self, telemetry: Arc<WaitTelemetry>) -> &mut Self {
+        self.wasi.wait_telemetry = Some(telemetry);
         self
     }
 

@@ -19,6 +19,7 @@ use crate::{
     capabilities::Capabilities,
     fs::WasiFsRoot,
     journal::{DynJournal, DynReadableJournal, SnapshotTrigger},
+    os::wait_telemetry::WaitTelemetry,
 };
 
 pub const MAPPED_CURRENT_DIR_DEFAULT_PATH: &str = "/home";
@@ -49,6 +50,7 @@ pub(crate) struct CommonWasiOptions {
     pub(crate) is_home_mapped: bool,
     pub(crate) injected_packages: Vec<BinaryPackage>,
     pub(crate) capabilities: Capabilities,
+    pub(crate) wait_telemetry: Option<Arc<WaitTelemetry>>,
     pub(crate) read_only_journals: Vec<Arc<DynReadableJournal>>,
     pub(crate) writable_journals: Vec<Arc<DynJournal>>,
     pub(crate) snapshot_on: Vec<SnapshotTrigger>,
@@ -123,6 +125,9 @@ impl CommonWasiOptions {
         self.populate_args(wasi, builder);
 
         *builder.capabilities_mut() = self.capabilities.clone();
+        if let Some(telemetry) = &self.wait_telemetry {
+            builder.set_wait_telemetry(telemetry.clone());
+        }
 
         #[cfg(feature = "journal")]
         {

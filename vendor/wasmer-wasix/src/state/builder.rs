@@ -23,6 +23,7 @@ use crate::{
     fs::{WasiFs, WasiFsRoot, WasiInodes},
     os::command::VirtualCommand,
     os::task::control_plane::{ControlPlaneConfig, ControlPlaneError, WasiControlPlane},
+    os::wait_telemetry::WaitTelemetry,
     state::WasiState,
     syscalls::types::{__WASI_STDERR_FILENO, __WASI_STDIN_FILENO, __WASI_STDOUT_FILENO},
 };
@@ -87,6 +88,9 @@ pub struct WasiEnvBuilder {
     pub(super) builtin_commands: Vec<(String, Arc<dyn VirtualCommand + Send + Sync + 'static>)>,
 
     pub(super) capabilities: Capabilities,
+
+    /// Where the timed waits of the environment's threads are recorded, if anywhere.
+    pub(super) wait_telemetry: Option<Arc<WaitTelemetry>>,
 
     #[cfg(feature = "journal")]
     pub(super) snapshot_on: Vec<SnapshotTrigger>,
@@ -842,6 +846,12 @@ impl WasiEnvBuilder {
         self.capabilities = capabilities;
     }
 
+    /// Records the timed waits of every thread of the environment in `telemetry`
+    /// (see [`crate::os::wait_telemetry`]).
+    pub fn set_wait_telemetry(&mut self, telemetry: Arc<WaitTelemetry>) {
+        self.wait_telemetry = Some(telemetry);
+    }
+
     #[cfg(feature = "journal")]
     pub fn add_snapshot_trigger(&mut self, on: SnapshotTrigger) {
         self.snapshot_on.push(on);
@@ -1068,6 +1078,7 @@ impl WasiEnvBuilder {
             max_task_count: capabilities.threading.max_threads,
             enable_asynchronous_threading: capabilities.threading.enable_asynchronous_threading,
             enable_exponential_cpu_backoff: capabilities.threading.enable_exponential_cpu_backoff,
+            wait_telemetry: self.wait_telemetry,
         };
         let control_plane = WasiControlPlane::new(plane_config);
 

@@ -613,9 +613,13 @@ pub(crate) fn precise_sleep_enabled(env: &WasiEnv) -> bool {
 /// are raised when they are due, also in the middle of the wait; the async path
 /// only raises them at the next syscall. `work` is polled at least once, so a
 /// deadline in the past makes this a non-blocking check.
+///
+/// `wait` says which syscall waits and for how long it asked to, for the wait
+/// telemetry of the thread (see [`crate::os::wait_telemetry`]), if it has one.
 #[cfg(target_os = "linux")]
 pub(crate) fn __asyncify_until<T, Fut>(
     ctx: &mut FunctionEnvMut<'_, WasiEnv>,
+    wait: TimedWait,
     deadline: crate::os::deadline::Deadline,
     work: Fut,
 ) -> Result<Option<T>, WasiError>
@@ -631,17 +635,44 @@ where
             work: &mut work,
         };
         match crate::os::deadline::block_on_until(poller, alarm.unwrap_or(deadline)) {
-            Some(result) => return result.map(Some),
-            None if alarm.is_none() => return Ok(None),
+            Ok(result) => {
+                if let Some(waits) = ctx.data().thread.waits()
+                    && deadline != crate::os::deadline::Deadline::NEVER
+                {
+                    waits.ended_by_event(wait.kind);
+                }
+                return result.map(Some);
+            }
+            Err(woke) if alarm.is_none() => {
+                if let Some(waits) = ctx.data().thread.waits() {
+                    waits.reached_deadline(
+                        wait.kind,
+                        wait.length,
+                        deadline.as_nanos(),
+                        woke.as_nanos(),
+                    );
+                }
+                return Ok(None);
+            }
             // An interval signal is due: raise it (the guest's handler runs here)
             // and keep waiting for the same deadline.
-            None => {
+            Err(_) => {
                 if let Err(errno) = WasiEnv::process_signals_and_exit(ctx)? {
                     return Err(WasiError::Exit(errno.into()));
                 }
             }
         }
     }
+}
+
+pub(crate) use crate::os::wait_telemetry::WaitKind;
+
+/// The syscall behind a timed wait and the timeout it asked for, in ns.
+#[cfg(target_os = "linux")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TimedWait {
+    pub(crate) kind: crate::os::wait_telemetry::WaitKind,
+    pub(crate) length: u64,
 }
 
 /// When the next `proc_raise_interval` signal of the process is due, if the guest

@@ -5,6 +5,7 @@ mod package_source;
 mod realtime;
 mod runtime;
 mod target;
+mod timing;
 mod wasi;
 
 use std::{
@@ -90,6 +91,8 @@ pub struct Run {
     wasi: crate::commands::run::Wasi,
     #[clap(flatten)]
     realtime: realtime::RealtimeOptions,
+    #[clap(flatten)]
+    timing: timing::TimingOptions,
     /// Set the default stack size (default is 1048576)
     #[clap(long = "stack-size")]
     stack_size: Option<usize>,
@@ -208,17 +211,28 @@ impl Run {
         Ok(runtime.resolve_module_sync(ModuleInput::Command(Cow::Borrowed(cmd)), None, None)?)
     }
 
-    pub fn execute(self, output: Output) -> ! {
-        let result = self.execute_inner(output);
+    pub fn execute(mut self, output: Output) -> ! {
+        let result = match self.prepare_host() {
+            Ok(Some(timing)) => timing.finish(self.execute_inner(output)),
+            Ok(None) => self.execute_inner(output),
+            Err(error) => Err(error),
+        };
         exit_with_wasi_exit_code(result);
+    }
+
+    /// Before anything starts: a real-time setting the host refuses, a timing
+    /// bounds file that does not parse or a timing report that cannot be
+    /// written stops here.
+    fn prepare_host(&mut self) -> Result<Option<timing::Timing>, Error> {
+        self.wasi.thread_profile = self.realtime.prepare()?;
+        let timing = self.timing.prepare(self.wasi.thread_profile.clone())?;
+        self.wasi.wait_telemetry = timing.as_ref().map(timing::Timing::telemetry);
+        Ok(timing)
     }
 
     #[tracing::instrument(level = "debug", name = "wasmer_run", skip_all)]
     fn execute_inner(mut self, output: Output) -> Result<(), Error> {
         self.print_option_warnings();
-
-        // Before anything starts: a real-time setting the host refuses stops here.
-        self.wasi.thread_profile = self.realtime.prepare()?;
 
         let pb = ProgressBar::new_spinner();
         pb.set_draw_target(output.draw_target());
@@ -603,6 +617,9 @@ impl Run {
             .with_home_mapped(is_home_mapped)
             .with_forward_host_env(self.wasi.forward_host_env)
             .with_capabilities(self.wasi.capabilities());
+        if let Some(telemetry) = &self.wasi.wait_telemetry {
+            runner.with_wait_telemetry(telemetry.clone());
+        }
 
         if let Some(cwd) = self.wasi.cwd.as_ref() {
             if !cwd.starts_with("/") {

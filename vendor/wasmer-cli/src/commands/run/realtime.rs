@@ -116,6 +116,14 @@ impl RealtimeOptions {
     }
 }
 
+/// Applies `profile` to the calling thread until the returned guard is dropped.
+pub(super) fn apply_here(profile: &ThreadProfile) -> anyhow::Result<Applied> {
+    platform::apply(profile)
+}
+
+/// The calling thread's settings before [`apply_here`], restored on drop.
+pub(super) use platform::Applied;
+
 /// Applies `profile` on a short-lived thread, so that a setting the host refuses
 /// is reported before the guest starts.
 fn probe(profile: &ThreadProfile) -> anyhow::Result<()> {

@@ -192,6 +192,11 @@ pub struct Wasi {
     #[clap(skip)]
     pub(crate) thread_profile: Option<super::realtime::ThreadProfile>,
 
+    /// Where the guest's timed waits are recorded (`wasmer run --timing-report`
+    /// and friends).
+    #[clap(skip)]
+    pub(crate) wait_telemetry: Option<Arc<wasmer_wasix::os::wait_telemetry::WaitTelemetry>>,
+
     /// Specifies one or more journal files that Wasmer will use to restore
     /// the state of the WASM process as it executes.
     ///

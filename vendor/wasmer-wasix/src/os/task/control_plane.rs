@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use crate::{WasiProcess, WasiProcessId};
+use crate::{WasiProcess, WasiProcessId, os::wait_telemetry::WaitTelemetry};
 use wasmer_types::ModuleHash;
 
 #[derive(Debug, Clone)]
@@ -48,6 +48,9 @@ pub struct ControlPlaneConfig {
     /// time that it will pause the CPU)
     /// (default = off)
     pub enable_exponential_cpu_backoff: Option<Duration>,
+    /// Where the timed waits of every thread are recorded, if anywhere (see
+    /// [`crate::os::wait_telemetry`]).
+    pub wait_telemetry: Option<Arc<WaitTelemetry>>,
 }
 
 impl ControlPlaneConfig {
@@ -56,6 +59,7 @@ impl ControlPlaneConfig {
             max_task_count: None,
             enable_asynchronous_threading: false,
             enable_exponential_cpu_backoff: None,
+            wait_telemetry: None,
         }
     }
 }
@@ -224,6 +228,7 @@ mod tests {
             max_task_count: Some(2),
             enable_asynchronous_threading: false,
             enable_exponential_cpu_backoff: None,
+            wait_telemetry: None,
         });
 
         let p1 = p.new_process(ModuleHash::random()).unwrap();
@@ -247,6 +252,7 @@ mod tests {
             max_task_count: Some(2),
             enable_asynchronous_threading: false,
             enable_exponential_cpu_backoff: None,
+            wait_telemetry: None,
         });
 
         let p1 = p.new_process(ModuleHash::random()).unwrap();

@@ -568,6 +568,9 @@ impl WasiProcess {
             layout,
             start,
         );
+        if let Some(telemetry) = &control_plane.config().wait_telemetry {
+            ctrl.record_waits_in(telemetry.register(self.pid().raw(), tid.raw()));
+        }
         inner.threads.insert(tid, ctrl.clone());
         inner.thread_count += 1;
 

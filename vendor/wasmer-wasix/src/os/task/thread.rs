@@ -5,6 +5,7 @@ use super::{
 use crate::{
     WasiRuntimeError,
     os::task::process::{WasiProcessId, WasiProcessInner},
+    os::wait_telemetry::ThreadWaits,
     state::LinkError,
     syscalls::HandleRewindType,
 };
@@ -14,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::{
     collections::HashMap,
     ops::{Deref, DerefMut},
-    sync::{Arc, Condvar, Mutex, Weak},
+    sync::{Arc, Condvar, Mutex, OnceLock, Weak},
     task::Waker,
 };
 use wasmer::{ExportError, InstantiationError, MemoryError};
@@ -262,6 +263,8 @@ struct WasiThreadState {
     #[cfg(feature = "journal")]
     check_pointing: AtomicBool,
     deep_sleeping: AtomicBool,
+    // The thread's wait telemetry, when the runtime records one.
+    waits: OnceLock<Arc<ThreadWaits>>,
 
     // Registers the task termination with the ControlPlane on drop.
     // Never accessed, since it's a drop guard.
@@ -365,6 +368,7 @@ impl WasiThread {
                 #[cfg(feature = "journal")]
                 check_pointing: AtomicBool::new(false),
                 deep_sleeping: AtomicBool::new(false),
+                waits: OnceLock::new(),
                 _task_count_guard: guard,
             }),
             layout,
@@ -376,6 +380,16 @@ impl WasiThread {
     /// Returns the process ID
     pub fn pid(&self) -> WasiProcessId {
         self.state.pid
+    }
+
+    /// The thread's wait telemetry, if the runtime records one.
+    pub(crate) fn waits(&self) -> Option<&ThreadWaits> {
+        self.state.waits.get().map(|waits| &**waits)
+    }
+
+    /// Records the thread's timed waits in `waits` (set once, when it is created).
+    pub(crate) fn record_waits_in(&self, waits: Arc<ThreadWaits>) {
+        let _ = self.state.waits.set(waits);
     }
 
     /// Returns the thread ID
@@ -836,6 +850,7 @@ mod tests {
             max_task_count: None,
             enable_asynchronous_threading: false,
             enable_exponential_cpu_backoff: None,
+            wait_telemetry: None,
         });
         let process = plane.new_process(ModuleHash::random()).unwrap();
         let thread = process

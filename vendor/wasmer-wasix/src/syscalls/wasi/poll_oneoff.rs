@@ -399,10 +399,25 @@ where
         }
     };
 
+    // For the thread's wait telemetry, if it has one: when the timed wait
+    // started and the timeout in ns.
+    let timed_wait = timeout
+        .filter(|timeout| !timeout.is_zero() && env.thread.waits().is_some())
+        .map(|timeout| {
+            let length = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+            (Instant::now(), length)
+        });
+
     // Function to process a timeout
     let process_timeout = {
         let clock_subs = clock_subs.clone();
         |ctx: &FunctionEnvMut<'a, WasiEnv>| {
+            if let Some((start, length)) = timed_wait
+                && let Some(waits) = ctx.data().thread.waits()
+            {
+                let woke = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                waits.reached_deadline(WaitKind::PollOneoff, length, length, woke);
+            }
             // The timeout has triggered so lets add that event
             if clock_subs.is_empty() {
                 tracing::warn!("triggered_timeout (without any clock subscriptions)");
@@ -468,6 +483,11 @@ where
             // Process the result
             match events {
                 Ok(evts) => {
+                    if let Some(waits) = ctx.data().thread.waits()
+                        && timed_wait.is_some()
+                    {
+                        waits.ended_by_event(WaitKind::PollOneoff);
+                    }
                     // If its a timeout then return an event for it
                     if evts.len() == 1 {
                         Span::current().record("seen", format!("{:?}", evts.first().unwrap()));

@@ -164,7 +164,12 @@ pub fn epoll_wait<M: MemorySize + 'static>(
 
     #[cfg(target_os = "linux")]
     if let Some(deadline) = deadline {
-        let events = __asyncify_until(&mut ctx, deadline, trigger)?.unwrap_or(Err(Errno::Timedout));
+        let wait = TimedWait {
+            kind: WaitKind::EpollWait,
+            length: timeout,
+        };
+        let events =
+            __asyncify_until(&mut ctx, wait, deadline, trigger)?.unwrap_or(Err(Errno::Timedout));
         return Ok(process_events(&ctx, events));
     }
 

@@ -190,7 +190,13 @@ pub(super) fn futex_wait_internal<M: MemorySize + 'static>(
     #[cfg(target_os = "linux")]
     if let Some(deadline) = deadline {
         tracing::trace!("wait on {futex_idx} until {deadline:?}");
-        let woken = __asyncify_until(&mut ctx, deadline, poller)?.unwrap_or(false);
+        let wait = TimedWait {
+            kind: WaitKind::FutexWait,
+            length: timeout.map_or(u64::MAX, |timeout| {
+                u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX)
+            }),
+        };
+        let woken = __asyncify_until(&mut ctx, wait, deadline, poller)?.unwrap_or(false);
         let env = ctx.data();
         let memory = unsafe { env.memory_view(&ctx) };
         wasi_try_mem_ok!(ret_woken.write(&memory, if woken { Bool::True } else { Bool::False }));

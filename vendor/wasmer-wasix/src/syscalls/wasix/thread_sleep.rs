@@ -24,7 +24,7 @@ pub fn thread_sleep<M: MemorySize + 'static>(
 
     #[cfg(target_os = "linux")]
     if let Some(deadline) = deadline {
-        return thread_sleep_until::<M>(ctx, deadline);
+        return thread_sleep_until::<M>(ctx, duration, deadline);
     }
 
     thread_sleep_internal::<M>(ctx, duration)
@@ -35,10 +35,15 @@ pub fn thread_sleep<M: MemorySize + 'static>(
 #[cfg(target_os = "linux")]
 fn thread_sleep_until<M: MemorySize + 'static>(
     mut ctx: FunctionEnvMut<'_, WasiEnv>,
+    duration: Timestamp,
     deadline: crate::os::deadline::Deadline,
 ) -> Result<Errno, WasiError> {
     wasi_try_ok!(maybe_backoff::<M>(&mut ctx)?);
-    __asyncify_until(&mut ctx, deadline, std::future::pending::<()>())?;
+    let wait = TimedWait {
+        kind: WaitKind::ThreadSleep,
+        length: duration,
+    };
+    __asyncify_until(&mut ctx, wait, deadline, std::future::pending::<()>())?;
     Ok(Errno::Success)
 }
 

@@ -318,18 +318,27 @@ where
         earliest = entry;
     }
 
+    let wait = TimedWait {
+        kind: WaitKind::PollOneoff,
+        length: earliest.as_nanos().saturating_sub(entry.as_nanos()),
+    };
     let now = if fd_guards.is_empty() {
         let now = Deadline::now();
         if earliest <= now {
             // Nothing to wait for: signals and exit were checked on entry.
+            if let Some(waits) = ctx.data().thread.waits()
+                && !clocks.is_empty()
+            {
+                waits.reached_deadline(wait.kind, wait.length, earliest.as_nanos(), now.as_nanos());
+            }
             now
         } else {
-            __asyncify_until(&mut ctx, earliest, std::future::pending::<()>())?;
+            __asyncify_until(&mut ctx, wait, earliest, std::future::pending::<()>())?;
             Deadline::now()
         }
     } else {
         let batch = PollBatch::new(ctx.data().pid(), ctx.data().tid(), fd_guards);
-        match __asyncify_until(&mut ctx, earliest, batch)? {
+        match __asyncify_until(&mut ctx, wait, earliest, batch)? {
             Some(Ok(ready)) => events.extend(ready.into_iter().map(EventResult::into_event)),
             Some(Err(errno)) => return Ok(errno),
             None => {}
