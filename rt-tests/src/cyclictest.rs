@@ -255,7 +255,9 @@ pub fn parse_histogram(text: &str) -> Result<HistogramText, String> {
             parsed.columns = vec![Vec::new(); counts.len()];
         }
         if counts.len() != parsed.columns.len() {
-            return Err(format!("histogram line {line:?} has a different column count"));
+            return Err(format!(
+                "histogram line {line:?} has a different column count"
+            ));
         }
         for (column, &count) in parsed.columns.iter_mut().zip(counts) {
             column.push(count);

@@ -75,7 +75,9 @@ impl LatencyHistogram {
 
     /// Adds the samples of `other` (after this one's, for the cycle numbers).
     pub fn merge(&mut self, other: &LatencyHistogram) {
-        self.hist.add(&other.hist).expect("histograms with the same bounds");
+        self.hist
+            .add(&other.hist)
+            .expect("histograms with the same bounds");
         self.early += other.early;
         self.min_ns = self.min_ns.min(other.min_ns);
         self.max_ns = self.max_ns.max(other.max_ns);

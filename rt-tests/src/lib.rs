@@ -2,8 +2,9 @@
 //! patched `wasmer` binary and measures what they did.
 //!
 //! The guests are WAT files in `guests/` (see `guests/README.md` for what each one
-//! does and prints); [`guests::compile`] turns them into Wasm at test time, so no
-//! wasm toolchain is needed.
+//! does and prints); [`guests::compile`] turns them into Wasm at test time. The
+//! one Rust guest, `guests/control-loop`, is built for `wasm32-wasip1` by the
+//! `downstream_ci` test, as a user's CI would build it.
 
 pub mod bounds;
 pub mod child;

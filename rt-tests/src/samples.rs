@@ -149,9 +149,10 @@ mod tests {
 
     #[test]
     fn parses_the_loops_of_several_threads_in_order() {
-        let runs =
-            LoopRun::parse_threads("thread 0\nsample 5\nelapsed 9\nthread 1\nsample 7\nelapsed 8\n")
-                .unwrap();
+        let runs = LoopRun::parse_threads(
+            "thread 0\nsample 5\nelapsed 9\nthread 1\nsample 7\nelapsed 8\n",
+        )
+        .unwrap();
         assert_eq!(runs.len(), 2);
         assert_eq!((runs[1].samples.as_slice(), runs[1].elapsed), (&[7][..], 8));
         assert!(LoopRun::parse_threads("thread 1\nelapsed 1\n").is_err());

@@ -14,7 +14,9 @@ use std::path::Path;
 use std::process::Command;
 
 fn fixture(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -24,7 +26,11 @@ fn check_histogram(hist: &HistogramText, bins: usize, columns: usize) {
     assert_eq!(hist.columns.len(), columns);
     for (k, column) in hist.columns.iter().enumerate() {
         assert_eq!(column.len(), bins, "column {k}");
-        assert_eq!(column.iter().sum::<u64>(), hist.totals[k], "column {k} total");
+        assert_eq!(
+            column.iter().sum::<u64>(),
+            hist.totals[k],
+            "column {k} total"
+        );
     }
     for field in [&hist.min_us, &hist.avg_us, &hist.max_us, &hist.overflows] {
         assert_eq!(field.len(), columns);
@@ -54,7 +60,10 @@ fn cyclictest_s_own_output_parses() {
     assert_eq!(json.thread["0"].cycles, 2000);
     let status = cyclictest::parse_status(&fixture("cyclictest-2.40.status.txt")).unwrap();
     assert_eq!(status.len(), 2);
-    assert_eq!((status[1].thread, status[1].priority, status[1].interval_us), (1, 80, 1500));
+    assert_eq!(
+        (status[1].thread, status[1].priority, status[1].interval_us),
+        (1, 80, 1500)
+    );
     // Our status line is cyclictest's, character for character.
     let line = fixture("cyclictest-2.40.status.txt")
         .lines()
@@ -70,7 +79,9 @@ fn rt_report_takes_cyclictest_s_flags_and_writes_its_formats() {
     std::fs::create_dir_all(&dir).unwrap();
     let (hist_path, json_path) = (dir.join("report.hist"), dir.join("report.json"));
     let out = Command::new(env!("CARGO_BIN_EXE_rt-report"))
-        .args(["-i", "1000", "-l", "300", "-t", "2", "-d", "500", "-h", "400", "-q"])
+        .args([
+            "-i", "1000", "-l", "300", "-t", "2", "-d", "500", "-h", "400", "-q",
+        ])
         .args(["--no-legacy", "--out-dir"])
         .arg(&dir)
         .arg("--histfile")
@@ -89,8 +100,16 @@ fn rt_report_takes_cyclictest_s_flags_and_writes_its_formats() {
     let status = cyclictest::parse_status(&stdout).unwrap();
     assert_eq!(status.len(), 4, "{stdout}");
     assert_eq!(
-        status.iter().map(|s| (s.thread, s.interval_us, s.cycles)).collect::<Vec<_>>(),
-        vec![(0, 1000, 300), (1, 1500, 300), (0, 1000, 300), (1, 1500, 300)]
+        status
+            .iter()
+            .map(|s| (s.thread, s.interval_us, s.cycles))
+            .collect::<Vec<_>>(),
+        vec![
+            (0, 1000, 300),
+            (1, 1500, 300),
+            (0, 1000, 300),
+            (1, 1500, 300)
+        ]
     );
     let hist = cyclictest::parse_histogram(&std::fs::read_to_string(&hist_path).unwrap()).unwrap();
     check_histogram(&hist, 400, 4);

@@ -30,8 +30,12 @@ fn repo_root() -> PathBuf {
 
 /// The `run:` command of the step named `name` (a one-line `run:`).
 fn step_command(workflow: &str, name: &str) -> String {
-    let mut lines = workflow.lines().skip_while(|l| l.trim() != format!("- name: {name}"));
-    lines.next().unwrap_or_else(|| panic!("no step {name:?} in the workflow"));
+    let mut lines = workflow
+        .lines()
+        .skip_while(|l| l.trim() != format!("- name: {name}"));
+    lines
+        .next()
+        .unwrap_or_else(|| panic!("no step {name:?} in the workflow"));
     let run = lines.next().and_then(|l| l.trim().strip_prefix("run: "));
     run.unwrap_or_else(|| panic!("step {name:?} has no one-line run:"))
         .to_owned()
@@ -93,8 +97,14 @@ fn the_documented_workflow_builds_an_unmodified_guest_and_checks_its_timing() {
         .expect("the timing report");
     assert_eq!(report.threads.len(), 1, "{report:?}");
     let poll = &report.threads[0].calls["poll_oneoff"];
-    assert!(poll.waits >= 1900, "2000 cycles of std::thread::sleep: {poll:?}");
-    assert!(report.native.is_some(), "relative bounds calibrate a native loop");
+    assert!(
+        poll.waits >= 1900,
+        "2000 cycles of std::thread::sleep: {poll:?}"
+    );
+    assert!(
+        report.native.is_some(),
+        "relative bounds calibrate a native loop"
+    );
     let hist = std::fs::read_to_string(dir.join("timing.hist")).expect("the histogram");
     assert!(hist.contains("# Histogram\n") && hist.contains("# Max Latencies:"));
 }
@@ -105,8 +115,16 @@ fn the_documented_timing_step_fails_the_job_when_waits_regress_to_upstreams_time
     let workflow = std::fs::read_to_string(repo_root().join("docs/downstream-timing.yml"))
         .expect("the example workflow");
     let dir = user_repository();
-    let build = bash(&dir, Path::new("/nonexistent"), &step_command(&workflow, STEPS_RUN[0]));
-    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    let build = bash(
+        &dir,
+        Path::new("/nonexistent"),
+        &step_command(&workflow, STEPS_RUN[0]),
+    );
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
     // A `wasmer` whose `run` takes the legacy sleep path.
     let legacy_bin = dir.join("legacy-bin");
     std::fs::create_dir_all(&legacy_bin).unwrap();

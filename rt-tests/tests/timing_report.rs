@@ -102,7 +102,11 @@ fn the_host_report_agrees_with_the_guests_own_measurement() {
         guest.samples.len() as u64,
         "one host record per guest sample"
     );
-    assert!(poll.expired <= 10, "{} missed periods of 2000", poll.expired);
+    assert!(
+        poll.expired <= 10,
+        "{} missed periods of 2000",
+        poll.expired
+    );
     assert_eq!((poll.early, poll.by_event), (0, 0));
 
     // The guest's samples of those missed periods: the previous wake-up came a
@@ -126,7 +130,10 @@ fn the_host_report_agrees_with_the_guests_own_measurement() {
         ("p99", poll.p99.expect("p99"), us(own.p99)),
     ];
     for (name, host, guest) in pairs {
-        println!("{name}: host {host:.1} us, guest {guest:.1} us, difference {:.2} us", host - guest);
+        println!(
+            "{name}: host {host:.1} us, guest {guest:.1} us, difference {:.2} us",
+            host - guest
+        );
     }
     for (name, host, guest) in pairs {
         assert!(
@@ -145,7 +152,12 @@ fn the_host_report_agrees_with_the_guests_own_measurement() {
 
 /// Runs the 500 × 1 ms periodic guest with `bounds`; returns the run and the
 /// samples the guest printed (so a broken bound is told apart from a failed run).
-fn run_with_bounds(path: SleepPath, extra: &[&str], name: &str, bounds: &str) -> (GuestOutput, usize) {
+fn run_with_bounds(
+    path: SleepPath,
+    extra: &[&str],
+    name: &str,
+    bounds: &str,
+) -> (GuestOutput, usize) {
     let scenario = Scenario::new(Pattern::Periodic, 500, Duration::from_millis(1));
     let bounds = write_bounds(name, bounds);
     let report = artifact(&format!("{name}.json"));
@@ -164,14 +176,31 @@ fn run_with_bounds(path: SleepPath, extra: &[&str], name: &str, bounds: &str) ->
 fn bounds_hold_on_the_precise_path_and_break_on_legacy_and_with_a_large_timer_slack() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for (bounds_name, bounds) in [("absolute", ABSOLUTE_BOUNDS), ("relative", RELATIVE_BOUNDS)] {
-        let (out, samples) =
-            run_with_bounds(SleepPath::Precise, &[], &format!("{bounds_name}-precise"), bounds);
+        let (out, samples) = run_with_bounds(
+            SleepPath::Precise,
+            &[],
+            &format!("{bounds_name}-precise"),
+            bounds,
+        );
         assert_eq!(samples, 500);
-        assert_eq!(broken_lines(&out), Vec::<&str>::new(), "precise, {bounds_name}");
-        assert_eq!(out.exit_code, Some(0), "precise, {bounds_name}: {}", out.stderr);
+        assert_eq!(
+            broken_lines(&out),
+            Vec::<&str>::new(),
+            "precise, {bounds_name}"
+        );
+        assert_eq!(
+            out.exit_code,
+            Some(0),
+            "precise, {bounds_name}: {}",
+            out.stderr
+        );
 
-        let (out, samples) =
-            run_with_bounds(SleepPath::Legacy, &[], &format!("{bounds_name}-legacy"), bounds);
+        let (out, samples) = run_with_bounds(
+            SleepPath::Legacy,
+            &[],
+            &format!("{bounds_name}-legacy"),
+            bounds,
+        );
         assert_eq!(samples, 500, "legacy ran its whole loop");
         let broken = broken_lines(&out);
         assert!(
@@ -179,7 +208,12 @@ fn bounds_hold_on_the_precise_path_and_break_on_legacy_and_with_a_large_timer_sl
             "legacy, {bounds_name}: the p50 bound must break: {}",
             out.stderr
         );
-        assert_eq!(out.exit_code, Some(1), "legacy, {bounds_name}: {}", out.stderr);
+        assert_eq!(
+            out.exit_code,
+            Some(1),
+            "legacy, {bounds_name}: {}",
+            out.stderr
+        );
     }
     let (out, samples) = run_with_bounds(
         SleepPath::Precise,
@@ -219,7 +253,12 @@ fn a_broken_bound_fails_a_guest_that_exited_0_and_keeps_another_exit_code() {
         let out = run(SleepPath::Legacy, &args, &sleep_then_exit(code));
         assert_eq!(out.stdout, "ready\n");
         assert_eq!(broken_lines(&out).len(), 1, "{}", out.stderr);
-        assert_eq!(out.exit_code, Some(expected), "guest exit {code}: {}", out.stderr);
+        assert_eq!(
+            out.exit_code,
+            Some(expected),
+            "guest exit {code}: {}",
+            out.stderr
+        );
     }
     let out = run(SleepPath::Precise, &args, &sleep_then_exit(7));
     assert!(broken_lines(&out).is_empty(), "{}", out.stderr);
@@ -231,29 +270,57 @@ fn bad_bounds_and_unwritable_reports_stop_wasmer_run_with_one_line_before_the_gu
     let guest = sleep_then_exit(0);
     let missing_dir = artifact("no-such-dir").join("report.json");
     let cases = [
-        ("unknown-section", "[sleep]\np50 = 1\n", "unknown section [sleep]"),
+        (
+            "unknown-section",
+            "[sleep]\np50 = 1\n",
+            "unknown section [sleep]",
+        ),
         ("unknown-key", "[all]\np42 = 1\n", "unknown key p42"),
-        ("bad-limit", "[all]\np99 = \"natve + 5\"\n", "[all] p99: expected"),
+        (
+            "bad-limit",
+            "[all]\np99 = \"natve + 5\"\n",
+            "[all] p99: expected",
+        ),
         ("not-toml", "[all\n", "line 1"),
     ];
     for (name, text, expected) in cases {
         let bounds = write_bounds(name, text);
-        let out = run(SleepPath::Precise, &flags(&[("--timing-bounds", &bounds)]), &guest);
+        let out = run(
+            SleepPath::Precise,
+            &flags(&[("--timing-bounds", &bounds)]),
+            &guest,
+        );
         check_refused(&out, name, &[bounds.to_str().unwrap(), expected]);
     }
-    let out = run(SleepPath::Precise, &flags(&[("--timing-report", &missing_dir)]), &guest);
+    let out = run(
+        SleepPath::Precise,
+        &flags(&[("--timing-report", &missing_dir)]),
+        &guest,
+    );
     check_refused(&out, "report", &["--timing-report", "cannot write"]);
     let missing_bounds = artifact("no-such-bounds.toml");
-    let out = run(SleepPath::Precise, &flags(&[("--timing-bounds", &missing_bounds)]), &guest);
+    let out = run(
+        SleepPath::Precise,
+        &flags(&[("--timing-bounds", &missing_bounds)]),
+        &guest,
+    );
     check_refused(&out, "missing bounds", &["--timing-bounds", "cannot read"]);
 }
 
 fn check_refused(out: &GuestOutput, name: &str, expected: &[&str]) {
     assert_eq!(out.stdout, "", "{name}: the guest must not start");
     assert_ne!(out.exit_code, Some(0), "{name}");
-    let lines: Vec<&str> = out.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     assert_eq!(lines.len(), 1, "{name}: one line, got {:?}", out.stderr);
     for part in expected {
-        assert!(lines[0].contains(part), "{name}: {:?} lacks {part:?}", lines[0]);
+        assert!(
+            lines[0].contains(part),
+            "{name}: {:?} lacks {part:?}",
+            lines[0]
+        );
     }
 }

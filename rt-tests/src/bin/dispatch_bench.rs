@@ -126,7 +126,12 @@ fn main() {
     const NO_FLAGS: &[&str] = &[];
     const TELEMETRY: &[&str] = &["--timing-report", "/dev/null"];
     for (name, path, extra, flags) in [
-        ("patched", Some(patched.clone()), SleepPath::Precise, NO_FLAGS),
+        (
+            "patched",
+            Some(patched.clone()),
+            SleepPath::Precise,
+            NO_FLAGS,
+        ),
         (
             "telemetry",
             args.telemetry.then(|| patched.clone()),
@@ -140,8 +145,18 @@ fn main() {
             NO_FLAGS,
         ),
         // No flag: upstream's CLI does not know --legacy-sleep.
-        ("upstream", args.upstream.clone(), SleepPath::Precise, NO_FLAGS),
-        ("baseline", args.baseline.clone(), SleepPath::Precise, NO_FLAGS),
+        (
+            "upstream",
+            args.upstream.clone(),
+            SleepPath::Precise,
+            NO_FLAGS,
+        ),
+        (
+            "baseline",
+            args.baseline.clone(),
+            SleepPath::Precise,
+            NO_FLAGS,
+        ),
     ] {
         let Some(path) = path else { continue };
         if !path.is_file() {

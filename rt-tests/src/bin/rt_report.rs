@@ -49,7 +49,12 @@ struct Args {
     #[arg(long, action = clap::ArgAction::Help)]
     help: Option<bool>,
     /// Base interval of the loop, in µs.
-    #[arg(short = 'i', long = "interval", visible_alias = "interval-us", default_value_t = 1000)]
+    #[arg(
+        short = 'i',
+        long = "interval",
+        visible_alias = "interval-us",
+        default_value_t = 1000
+    )]
     interval_us: u64,
     /// Number of loops per thread.
     #[arg(short = 'l', long, default_value_t = 10_000)]
@@ -77,7 +82,12 @@ struct Args {
     #[arg(short = 'h', long = "histogram", value_name = "US")]
     histogram: Option<u64>,
     /// As --histogram, with one more column of every thread's samples.
-    #[arg(short = 'H', long = "histofall", value_name = "US", conflicts_with = "histogram")]
+    #[arg(
+        short = 'H',
+        long = "histofall",
+        value_name = "US",
+        conflicts_with = "histogram"
+    )]
     histofall: Option<u64>,
     /// Write the histogram to this file instead of printing it.
     #[arg(long, value_name = "PATH")]
@@ -593,7 +603,11 @@ fn run_plan(
                 .into_stdout()?;
             let runs = LoopRun::parse_threads(&out)?;
             if runs.len() != shape.threads {
-                return Err(format!("{} threads reported, {} expected", runs.len(), shape.threads));
+                return Err(format!(
+                    "{} threads reported, {} expected",
+                    runs.len(),
+                    shape.threads
+                ));
             }
             // Guest threads have no host thread id of their own in the report.
             Ok(runs.into_iter().map(|run| (0, run)).collect())
@@ -623,7 +637,11 @@ fn native_threads(shape: &Shape, settings: &RtSettings) -> ColumnRun {
             .collect();
         handles
             .into_iter()
-            .map(|handle| handle.join().map_err(|_| "a native thread panicked".to_owned())?)
+            .map(|handle| {
+                handle
+                    .join()
+                    .map_err(|_| "a native thread panicked".to_owned())?
+            })
             .collect()
     })
 }
