@@ -9,7 +9,8 @@
 //! costs nothing but a check of an empty slot after each timed wait.
 //!
 //! Each guest thread gets its own [`ThreadWaits`] when it is created: fixed
-//! buckets of atomic counters, written only by that thread. Recording a wait
+//! buckets of atomic counters (about 80 KB per thread, kept until the telemetry
+//! is dropped), written only by that thread. Recording a wait
 //! takes no lock and allocates nothing; it reuses the clock reading the wait
 //! itself made to see that its deadline had passed. [`WaitTelemetry::snapshot`]
 //! reads all threads, also those that have finished.
@@ -36,6 +37,7 @@ use std::sync::{
 
 /// The syscall a timed wait belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum WaitKind {
     /// `poll_oneoff` (every WASI version) with a clock subscription.
     PollOneoff,
@@ -281,8 +283,14 @@ fn bucket_range(index: usize) -> (u64, u64) {
     (lowest, lowest + (1 << shift) - 1)
 }
 
-#[derive(Debug)]
 struct Buckets(Box<[AtomicU64]>);
+
+impl std::fmt::Debug for Buckets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let values: u64 = self.0.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+        f.debug_struct("Buckets").field("values", &values).finish()
+    }
+}
 
 impl Buckets {
     fn new() -> Self {
@@ -449,9 +457,10 @@ mod tests {
             })
             .fold(f64::INFINITY, f64::min);
         println!("recording a wait: {best:.1} ns");
+        let limit = if cfg!(debug_assertions) { 200.0 } else { 20.0 };
         assert!(
-            best < 20.0,
-            "recording a wait took {best:.1} ns (at most 20)"
+            best < limit,
+            "recording a wait took {best:.1} ns (at most {limit})"
         );
         assert_eq!(waits.snapshot().kinds[0].at_deadline, 5 * RECORDS);
     }

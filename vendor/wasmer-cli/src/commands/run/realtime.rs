@@ -117,11 +117,13 @@ impl RealtimeOptions {
 }
 
 /// Applies `profile` to the calling thread until the returned guard is dropped.
+#[cfg(target_os = "linux")]
 pub(super) fn apply_here(profile: &ThreadProfile) -> anyhow::Result<Applied> {
     platform::apply(profile)
 }
 
 /// The calling thread's settings before [`apply_here`], restored on drop.
+#[cfg(target_os = "linux")]
 pub(super) use platform::Applied;
 
 /// Applies `profile` on a short-lived thread, so that a setting the host refuses

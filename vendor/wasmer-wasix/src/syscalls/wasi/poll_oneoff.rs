@@ -400,9 +400,11 @@ where
     };
 
     // For the thread's wait telemetry, if it has one: when the timed wait
-    // started and the timeout in ns.
+    // started and the timeout in ns (not with deep sleep, whose rewind would
+    // restart the clock).
     let timed_wait = timeout
-        .filter(|timeout| !timeout.is_zero() && env.thread.waits().is_some())
+        .filter(|timeout| !timeout.is_zero() && !env.enable_deep_sleep)
+        .filter(|_| env.thread.waits().is_some())
         .map(|timeout| {
             let length = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
             (Instant::now(), length)
