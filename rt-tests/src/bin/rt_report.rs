@@ -175,6 +175,8 @@ struct Plan {
     path: Option<SleepPath>,
     /// `wasmer run` flags for a guest.
     flags: Vec<String>,
+    /// The SCHED_FIFO priority its threads run at, if any.
+    priority: Option<u8>,
 }
 
 /// The loop shape of a run.
@@ -315,7 +317,7 @@ fn main() {
         }
     }
     let (report, results) = last.expect("at least one run");
-    print_status(&shape, &plans, &results, &settings);
+    print_status(&shape, &plans, &results);
     write_outputs(&args, &title, &report, &plans, &results, passed);
     if !passed {
         std::process::exit(1);
@@ -330,11 +332,13 @@ fn plans(settings: &RtSettings, no_legacy: bool) -> Vec<Plan> {
             name: "native",
             path: None,
             flags: Vec::new(),
+            priority: settings.priority,
         },
         Plan {
             name: "patched",
             path: Some(SleepPath::Precise),
             flags: flags.clone(),
+            priority: settings.priority,
         },
     ];
     if !settings.is_default() {
@@ -342,6 +346,7 @@ fn plans(settings: &RtSettings, no_legacy: bool) -> Vec<Plan> {
             name: "patched-default",
             path: Some(SleepPath::Precise),
             flags: Vec::new(),
+            priority: None,
         });
     }
     if !no_legacy {
@@ -349,6 +354,7 @@ fn plans(settings: &RtSettings, no_legacy: bool) -> Vec<Plan> {
             name: "legacy",
             path: Some(SleepPath::Legacy),
             flags,
+            priority: settings.priority,
         });
     }
     plans
@@ -377,7 +383,7 @@ fn compile_guest(shape: &Shape) -> PathBuf {
 
 /// The status lines (cyclictest's `T:` lines) of every column, each column after a
 /// `# <name>` line.
-fn print_status(shape: &Shape, plans: &[Plan], results: &[ColumnRun], settings: &RtSettings) {
+fn print_status(shape: &Shape, plans: &[Plan], results: &[ColumnRun]) {
     for (plan, run) in plans.iter().zip(results) {
         println!("# {}", plan.name);
         let Ok(threads) = run else { continue };
@@ -387,7 +393,7 @@ fn print_status(shape: &Shape, plans: &[Plan], results: &[ColumnRun], settings: 
             let status = Status {
                 thread,
                 tid: *tid,
-                priority: settings.priority.unwrap_or(0),
+                priority: plan.priority.unwrap_or(0),
                 interval_us: shape.interval_of(thread).as_micros() as u64,
                 cycles: hist.len(),
                 min_us: us(hist.min_ns()),
