@@ -18,9 +18,9 @@
     (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
   ;; 0x2100 labels, 0x2F00 finished-thread count, 0x3000 + i * 0x100 thread i's
-  ;; subscription (+0), event (+0x40), nevents (+0x80) and clock value (+0x90),
-  ;; 0x10000 + i * {{COUNT}} * 8 thread i's samples, then its elapsed time at
-  ;; 0x8000 + i * 8.
+  ;; subscription (+0), event (+0x40), nevents (+0x80) and clock value (+0x90)
+  ;; (at most 64 threads), 0x8000 + i * 8 thread i's elapsed time, 0x10000 + i *
+  ;; {{COUNT}} * 8 thread i's samples.
   (import "env" "memory" (memory {{PAGES}} {{PAGES}} shared))
   (data (i32.const 0x2100) "sample")
   (data (i32.const 0x2110) "elapsed")

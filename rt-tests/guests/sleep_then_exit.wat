@@ -1,5 +1,6 @@
 ;; Prints `ready`, sleeps {{COUNT}} times {{PERIOD_NS}} ns (one relative Monotonic
-;; poll_oneoff clock each), then calls proc_exit({{EXIT_CODE}}).
+;; poll_oneoff clock each), then calls proc_exit({{EXIT_CODE}}). Exit code 3 if
+;; poll_oneoff fails, 4 if it does not report exactly one event.
 (module
   (import "wasi_snapshot_preview1" "poll_oneoff"
     (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
@@ -19,7 +20,10 @@
     (block $done
       (loop $sleeps
         (br_if $done (i32.ge_u (local.get $i) (i32.const {{COUNT}})))
-        (drop (call $poll_oneoff (i32.const 0x200) (i32.const 0x300) (i32.const 1) (i32.const 0x340)))
+        (if (call $poll_oneoff (i32.const 0x200) (i32.const 0x300) (i32.const 1) (i32.const 0x340))
+          (then (call $proc_exit (i32.const 3))))
+        (if (i32.ne (i32.load (i32.const 0x340)) (i32.const 1))
+          (then (call $proc_exit (i32.const 4))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $sleeps)))
     (call $proc_exit (i32.const {{EXIT_CODE}})))

@@ -12,7 +12,7 @@
 //! wake-ups, which cyclictest cannot have), as cyclictest itself writes comment
 //! lines there.
 
-use crate::histogram::LatencyHistogram;
+use crate::histogram::{LatencyHistogram, whole_us};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -34,41 +34,29 @@ pub struct Column<'a> {
 pub fn limit_for(columns: &[Column<'_>]) -> u64 {
     columns
         .iter()
-        .filter_map(|c| c.hist.per_us().keys().next_back())
+        .filter_map(|c| c.hist.highest_us())
         .max()
         .map_or(1, |us| us + 1)
 }
 
-/// The `--histogram=limit_us` text of `columns` (with `histofall`, cyclictest's
-/// `-H`: one more column with every thread's samples).
-pub fn render(title: &str, columns: &[Column<'_>], limit_us: u64, histofall: bool) -> String {
+/// The `--histogram=limit_us` text of `columns` (for cyclictest's `-H`, pass a
+/// column with every thread's samples too).
+pub fn render(title: &str, columns: &[Column<'_>], limit_us: u64) -> String {
     let mut out = String::new();
     let mut line = |text: String| {
         out.push_str(&text);
         out.push('\n');
     };
-    let mut all = LatencyHistogram::new();
-    if histofall {
-        for column in columns {
-            all.merge(column.hist);
-        }
-    }
-    let hists: Vec<&LatencyHistogram> = columns
-        .iter()
-        .map(|c| c.hist)
-        .chain(histofall.then_some(&all))
-        .collect();
     let per_column = |f: &dyn Fn(&LatencyHistogram) -> String| -> String {
-        hists.iter().map(|h| format!(" {}", f(h))).collect()
+        columns.iter().map(|c| format!(" {}", f(c.hist))).collect()
     };
     line(format!("# {title}"));
     line(format!(
-        "# Columns:{}{}",
+        "# Columns:{}",
         columns
             .iter()
             .map(|c| format!(" {}", c.name))
-            .collect::<String>(),
-        if histofall { " all" } else { "" }
+            .collect::<String>()
     ));
     line(format!(
         "# Early Wakeups:{}",
@@ -76,9 +64,9 @@ pub fn render(title: &str, columns: &[Column<'_>], limit_us: u64, histofall: boo
     ));
     line("# Histogram".to_owned());
     for us in 0..limit_us {
-        let cells: Vec<String> = hists
+        let cells: Vec<String> = columns
             .iter()
-            .map(|h| format!("{:06}", h.per_us().get(&us).copied().unwrap_or(0)))
+            .map(|c| format!("{:06}", c.hist.per_us().get(&us).copied().unwrap_or(0)))
             .collect();
         line(format!("{us:06} {}", cells.join("\t")));
     }
@@ -88,15 +76,15 @@ pub fn render(title: &str, columns: &[Column<'_>], limit_us: u64, histofall: boo
     ));
     line(format!(
         "# Min Latencies:{}",
-        per_column(&|h| format!("{:05}", h.min_ns().max(0) / 1000))
+        per_column(&|h| format!("{:05}", whole_us(h.min_ns())))
     ));
     line(format!(
         "# Avg Latencies:{}",
-        per_column(&|h| format!("{:05}", h.mean_ns().max(0) / 1000))
+        per_column(&|h| format!("{:05}", whole_us(h.mean_ns())))
     ));
     line(format!(
         "# Max Latencies:{}",
-        per_column(&|h| format!("{:05}", h.max_ns().max(0) / 1000))
+        per_column(&|h| format!("{:05}", whole_us(h.max_ns())))
     ));
     line(format!(
         "# Histogram Overflows:{}",
@@ -141,6 +129,29 @@ pub struct Status {
 }
 
 impl Status {
+    /// The status of measuring thread `thread` from its samples (`last_ns` is
+    /// the last one).
+    pub fn of(
+        thread: usize,
+        tid: u64,
+        priority: u8,
+        interval_us: u64,
+        hist: &LatencyHistogram,
+        last_ns: i64,
+    ) -> Self {
+        Status {
+            thread,
+            tid,
+            priority,
+            interval_us,
+            cycles: hist.len(),
+            min_us: whole_us(hist.min_ns()),
+            act_us: whole_us(last_ns),
+            avg_us: whole_us(hist.mean_ns()),
+            max_us: whole_us(hist.max_ns()),
+        }
+    }
+
     /// cyclictest's status line, e.g.
     /// `T: 0 (11046) P:80 I:1000 C:   2000 Min:     14 Act:   20 Avg:   29 Max:      66`.
     pub fn line(&self) -> String {
@@ -211,7 +222,8 @@ pub struct HistogramText {
 }
 
 /// Reads a `--histogram` text: the bin lines after `# Histogram` and the summary
-/// lines; other comment lines are skipped.
+/// lines, each with one value per column. Other comment lines and status lines
+/// (`T:`, `policy:`) are skipped; anything else is an error.
 pub fn parse_histogram(text: &str) -> Result<HistogramText, String> {
     let numbers = |rest: &str, what: &str| -> Result<Vec<u64>, String> {
         rest.split_whitespace()
@@ -241,8 +253,11 @@ pub fn parse_histogram(text: &str) -> Result<HistogramText, String> {
             }
             continue;
         }
-        if !in_bins || line.trim().is_empty() {
+        if line.trim().is_empty() || line.starts_with("T:") || line.starts_with("policy:") {
             continue;
+        }
+        if !in_bins {
+            return Err(format!("{line:?} is outside the `# Histogram` lines"));
         }
         let values = numbers(line, "a histogram line")?;
         let (&bin, counts) = values
@@ -266,8 +281,16 @@ pub fn parse_histogram(text: &str) -> Result<HistogramText, String> {
     if parsed.columns.is_empty() {
         return Err("no `# Histogram` lines".to_owned());
     }
-    if parsed.totals.len() != parsed.columns.len() {
-        return Err("`# Total:` does not have one value per column".to_owned());
+    for (name, field) in [
+        ("Total", &parsed.totals),
+        ("Min Latencies", &parsed.min_us),
+        ("Avg Latencies", &parsed.avg_us),
+        ("Max Latencies", &parsed.max_us),
+        ("Histogram Overflows", &parsed.overflows),
+    ] {
+        if field.len() != parsed.columns.len() {
+            return Err(format!("`# {name}:` does not have one value per column"));
+        }
     }
     Ok(parsed)
 }
@@ -315,7 +338,6 @@ pub fn parse_json(text: &str) -> Result<Json, String> {
 /// One thread of our `--json` file: cyclictest's fields, and ours.
 pub fn json_thread(column: &Column<'_>, limit_us: u64) -> serde_json::Value {
     let hist = column.hist;
-    let us = |ns: i64| ns.max(0) / 1000;
     let histogram: serde_json::Map<String, serde_json::Value> = hist
         .per_us()
         .range(..limit_us)
@@ -325,8 +347,8 @@ pub fn json_thread(column: &Column<'_>, limit_us: u64) -> serde_json::Value {
     serde_json::json!({
         "histogram": histogram,
         "cycles": hist.len(),
-        "min": us(hist.min_ns()),
-        "max": us(hist.max_ns()),
+        "min": whole_us(hist.min_ns()),
+        "max": whole_us(hist.max_ns()),
         "avg": (hist.mean_ns() as f64 / 10.0).round() / 100.0,
         "column": column.name,
         "early": hist.early(),
@@ -346,4 +368,51 @@ pub fn write_artifact(name: &str, report: &str) -> std::path::PathBuf {
     let path = dir.join(format!("{name}.hist.txt"));
     std::fs::write(&path, report).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
     path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "# Histogram\n000000 000001\n000001 000002\n# Total: 000000003\n\
+                        # Min Latencies: 00000\n# Avg Latencies: 00000\n# Max Latencies: 00001\n\
+                        # Histogram Overflows: 00000\n";
+
+    #[test]
+    fn a_histogram_needs_every_summary_line_and_no_stray_lines() {
+        let parsed = parse_histogram(GOOD).unwrap();
+        assert_eq!((parsed.columns, parsed.totals), (vec![vec![1, 2]], vec![3]));
+        let without_max = GOOD.replace("# Max Latencies: 00001\n", "");
+        assert!(
+            parse_histogram(&without_max)
+                .unwrap_err()
+                .contains("Max Latencies")
+        );
+        let stray = format!("{GOOD}000002 000009\n");
+        assert!(parse_histogram(&stray).unwrap_err().contains("outside"));
+        let shuffled = GOOD.replace("000001 000002", "000007 000002");
+        assert!(
+            parse_histogram(&shuffled)
+                .unwrap_err()
+                .contains("out of order")
+        );
+        assert!(parse_histogram("").is_err());
+    }
+
+    #[test]
+    fn status_lines_round_trip() {
+        let status = Status {
+            thread: 3,
+            tid: 4242,
+            priority: 80,
+            interval_us: 2500,
+            cycles: 12,
+            min_us: 1,
+            act_us: 2,
+            avg_us: 3,
+            max_us: 40,
+        };
+        assert_eq!(parse_status(&status.line()).unwrap(), vec![status]);
+        assert!(parse_status("T: x").is_err());
+    }
 }

@@ -10,6 +10,11 @@ use std::collections::BTreeMap;
 /// larger samples are clamped to it for quantiles.
 const HIGHEST_NS: u64 = 10_000_000_000;
 
+/// A sample in whole µs, truncated as cyclictest truncates (0 for an early one).
+pub fn whole_us(ns: i64) -> u64 {
+    ns.max(0) as u64 / 1000
+}
+
 /// The overshoot samples of one loop (or several, merged), in ns.
 #[derive(Debug, Clone)]
 pub struct LatencyHistogram {
@@ -63,7 +68,7 @@ impl LatencyHistogram {
         if sample_ns < 0 {
             self.early += 1;
         }
-        let us = sample_ns.max(0) as u64 / 1000;
+        let us = whole_us(sample_ns);
         *self.per_us.entry(us).or_default() += 1;
         self.order_us.push(us);
         self.hist
@@ -125,6 +130,11 @@ impl LatencyHistogram {
     /// The sample at quantile `q` (0..=1), in ns, to three significant digits.
     pub fn quantile_ns(&self, q: f64) -> u64 {
         self.hist.value_at_quantile(q)
+    }
+
+    /// The largest sample's whole µs (`None` without samples).
+    pub fn highest_us(&self) -> Option<u64> {
+        self.per_us.keys().next_back().copied()
     }
 
     /// Sample counts per whole µs, for the µs that have samples.

@@ -41,7 +41,7 @@ fn draw<DB: DrawingBackend>(
         .max(1);
     let limit_us = columns
         .iter()
-        .filter_map(|(_, hist)| hist.per_us().keys().next_back())
+        .filter_map(|(_, hist)| hist.highest_us())
         .max()
         .map_or(1, |us| us + 1);
     let mut chart = ChartBuilder::on(root)

@@ -58,9 +58,10 @@ pub struct WaitSummary {
     pub p99_99: Option<f64>,
     /// Largest overshoot.
     pub max: Option<f64>,
-    /// `[µs, count]` in 1 µs bins.
+    /// Count per 1 µs bin (only bins with samples), keyed by the bin in µs as
+    /// text, as in cyclictest's JSON.
     #[serde(default)]
-    pub histogram: Vec<(u64, u64)>,
+    pub histogram: BTreeMap<String, u64>,
     /// The native loop's period (µs), in `native` only.
     pub period: Option<f64>,
 }

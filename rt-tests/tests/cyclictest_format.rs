@@ -96,7 +96,8 @@ fn rt_report_takes_cyclictest_s_flags_and_writes_its_formats() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Two columns (native, patched) of two threads each.
+    // Two columns (native, patched) of two threads each; with -h the distance
+    // is ignored, as cyclictest ignores it.
     let status = cyclictest::parse_status(&stdout).unwrap();
     assert_eq!(status.len(), 4, "{stdout}");
     assert_eq!(
@@ -106,9 +107,9 @@ fn rt_report_takes_cyclictest_s_flags_and_writes_its_formats() {
             .collect::<Vec<_>>(),
         vec![
             (0, 1000, 300),
-            (1, 1500, 300),
+            (1, 1000, 300),
             (0, 1000, 300),
-            (1, 1500, 300)
+            (1, 1000, 300)
         ]
     );
     let hist = cyclictest::parse_histogram(&std::fs::read_to_string(&hist_path).unwrap()).unwrap();
@@ -118,6 +119,40 @@ fn rt_report_takes_cyclictest_s_flags_and_writes_its_formats() {
     }
     let json = cyclictest::parse_json(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     check_json(&json, 4, 300);
+    for (k, thread) in json.thread.values().enumerate() {
+        let in_bins: u64 = thread.histogram.values().sum();
+        assert_eq!(in_bins, hist.totals[k], "thread {k}: JSON and text agree");
+    }
+}
+
+#[test]
+fn rt_report_keeps_cyclictest_s_distance_without_a_histogram() {
+    let dir = rt_tests::guests::artifact_dir().join("cyclictest_format_distance");
+    let out = Command::new(env!("CARGO_BIN_EXE_rt-report"))
+        .args([
+            "-i",
+            "1000",
+            "-l",
+            "50",
+            "-t",
+            "2",
+            "-d",
+            "500",
+            "-q",
+            "--no-legacy",
+        ])
+        .arg("--out-dir")
+        .arg(&dir)
+        .output()
+        .expect("running rt-report");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let intervals: Vec<u64> = cyclictest::parse_status(&stdout)
+        .unwrap()
+        .iter()
+        .map(|s| s.interval_us)
+        .collect();
+    assert_eq!(intervals, vec![1000, 1500, 1000, 1500]);
 }
 
 #[test]
@@ -125,7 +160,9 @@ fn rt_report_refuses_bad_cyclictest_flags_with_one_line() {
     for (args, expected) in [
         (&["-D", "5x"][..], "unit must be"),
         (&["-a", "3-1"][..], "backwards"),
-        (&["-t", "65"][..], "at most 64"),
+        (&["-t", "65"][..], "65 is not in 0..=64"),
+        (&["-h", "0"][..], "0 is not in 1..=1000000"),
+        (&["-i", "0"][..], "0 is not in 1.."),
         (&["-l", "10", "-D", "5"][..], "cannot be used with"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_rt-report"))

@@ -50,7 +50,7 @@ fn render(title: &str, hists: &[(Rearm, LatencyHistogram)]) -> String {
             hist,
         })
         .collect();
-    cyclictest::render(title, &columns, cyclictest::limit_for(&columns), false)
+    cyclictest::render(title, &columns, cyclictest::limit_for(&columns))
 }
 
 /// Snapshots the summary and the histograms of every re-arming under `model`, as
@@ -82,7 +82,7 @@ fn simulated_timer_wheel() {
 #[test]
 fn rendering_of_a_fixed_sample_set() {
     // An early wake-up, the last bin, and more overflows than are listed, with
-    // cyclictest's `-h 100 -H` (the last column holds every sample).
+    // cyclictest's `-h 100`.
     let mut samples = vec![-1_500, 0, 999, 1_000, 99_999, 100_000];
     samples.extend((0..40).map(|n| 200_000 + n));
     let fixed = LatencyHistogram::of(&samples);
@@ -99,7 +99,6 @@ fn rendering_of_a_fixed_sample_set() {
                 hist: &empty
             },
         ],
-        100,
-        true
+        100
     ));
 }

@@ -143,7 +143,6 @@ fn check(pattern: Pattern, path: SleepPath, at: Where) -> Result<String, String>
         ),
         &columns,
         cyclictest::limit_for(&columns),
-        false,
     );
     let artifact = cyclictest::write_artifact(&name, &text);
     report += &format!("histograms: {}", artifact.display());

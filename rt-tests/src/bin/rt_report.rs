@@ -53,19 +53,33 @@ struct Args {
         short = 'i',
         long = "interval",
         visible_alias = "interval-us",
-        default_value_t = 1000
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(u64).range(1..)
     )]
     interval_us: u64,
-    /// Number of loops per thread.
-    #[arg(short = 'l', long, default_value_t = 10_000)]
-    loops: usize,
-    /// Run for this long instead of --loops: `30` or `30s`, `5m`, `2h`, `1d`.
+    /// Number of loops per thread (unlike cyclictest, every thread runs them all).
+    #[arg(
+        short = 'l',
+        long,
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    loops: u64,
+    /// Run for this long instead of --loops: `30` or `30s`, `5m`, `2h`, `1d` (the
+    /// loops of thread 0; threads with a longer interval run longer).
     #[arg(short = 'D', long, value_parser = parse_duration, conflicts_with = "loops")]
     duration: Option<Duration>,
     /// Measuring threads per column; `-t` alone: one per CPU.
-    #[arg(short = 't', long, num_args = 0..=1, default_value_t = 1, default_missing_value = "0")]
-    threads: usize,
-    /// Distance of the thread intervals, in µs.
+    #[arg(
+        short = 't',
+        long,
+        num_args = 0..=1,
+        default_value_t = 1,
+        default_missing_value = "0",
+        value_parser = clap::value_parser!(u64).range(0..=MAX_THREADS as u64)
+    )]
+    threads: u64,
+    /// Distance of the thread intervals, in µs (ignored with -h/-H, as in cyclictest).
     #[arg(short = 'd', long, default_value_t = 500)]
     distance: u64,
     /// SCHED_FIFO priority (1-99) for the native threads and the guest's threads.
@@ -74,19 +88,21 @@ struct Args {
     /// Lock all memory (mlockall).
     #[arg(short = 'm', long = "mlockall", visible_alias = "mlock")]
     mlock: bool,
-    /// Pin to these CPUs, e.g. `1` or `0,2-3`.
+    /// Pin to these CPUs, e.g. `1` or `0,2-3` (every thread to the whole list,
+    /// not round-robin as cyclictest does).
     #[arg(short = 'a', long = "affinity", visible_alias = "cpus", value_parser = parse_cpu_list)]
     cpus: Option<CpuList>,
     /// Print a histogram of 1 µs bins up to US µs (and write it to --histfile or
     /// the report directory).
-    #[arg(short = 'h', long = "histogram", value_name = "US")]
+    #[arg(short = 'h', long = "histogram", value_name = "US", value_parser = histogram_limit())]
     histogram: Option<u64>,
-    /// As --histogram, with one more column of every thread's samples.
+    /// As --histogram, with one more column per runner: all its threads' samples.
     #[arg(
         short = 'H',
         long = "histofall",
         value_name = "US",
-        conflicts_with = "histogram"
+        conflicts_with = "histogram",
+        value_parser = histogram_limit()
     )]
     histofall: Option<u64>,
     /// Write the histogram to this file instead of printing it.
@@ -121,6 +137,11 @@ struct Args {
     /// runs keeps `patched` within the bounds of `native`.
     #[arg(long, conflicts_with_all = ["interval_us", "loops", "duration", "threads"])]
     gate: bool,
+}
+
+/// cyclictest's range for `-h`/`-H`: 1 µs to 1 s.
+fn histogram_limit() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(1..=1_000_000)
 }
 
 /// A CPU list such as `0,2-3`.
@@ -226,14 +247,11 @@ type ColumnRun = Result<Vec<(u64, LoopRun)>, String>;
 fn main() {
     let args = Args::parse();
     let threads = match args.threads {
-        0 => std::thread::available_parallelism().map_or(1, usize::from),
-        n => n,
+        0 => std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(MAX_THREADS),
+        n => n as usize,
     };
-    if args.interval_us == 0 || args.loops == 0 || threads > MAX_THREADS {
-        fail(&format!(
-            "--interval and --loops must be at least 1, --threads at most {MAX_THREADS}"
-        ));
-    }
     let cpus = args.cpus.clone().map(|list| list.0);
     let settings = if args.rt {
         RtSettings {
@@ -258,9 +276,19 @@ fn main() {
         Err(e) => fail(&e),
     });
     let loops = match args.duration {
-        Some(duration) => (duration.as_micros() / u128::from(args.interval_us)).max(1) as usize,
-        None => args.loops,
+        Some(duration) => (duration.as_micros() / u128::from(args.interval_us)).max(1),
+        None => u128::from(args.loops),
     };
+    // The guest keeps every sample in its memory (8 bytes each), within 2 GiB.
+    let Some(loops) = usize::try_from(loops)
+        .ok()
+        .filter(|loops| loops.saturating_mul(threads).saturating_mul(8) < (1 << 31))
+    else {
+        fail("--loops (or --duration) times --threads is too many samples for the guest's memory");
+    };
+    // cyclictest ignores the distance when it keeps a histogram.
+    let with_histogram = args.histogram.is_some() || args.histofall.is_some();
+    let distance_us = if with_histogram { 0 } else { args.distance };
     let (shape, runs) = match &gate {
         Some(gate) => (
             Shape {
@@ -276,7 +304,7 @@ fn main() {
                 interval_us: args.interval_us,
                 loops,
                 threads,
-                distance_us: args.distance,
+                distance_us,
             },
             1,
         ),
@@ -294,7 +322,11 @@ fn main() {
     let mut passed = gate.is_none();
     let mut last = None;
     for run in 1..=runs {
-        let results = run_all(&shape, &guest, &plans, &settings, &binary, args.quiet);
+        let results: Vec<Result<Measured, String>> =
+            run_all(&shape, &guest, &plans, &settings, &binary, args.quiet)
+                .into_iter()
+                .map(|run| run.map(Measured::of))
+                .collect();
         let report = Report {
             shape,
             settings_label: settings.label(),
@@ -302,7 +334,7 @@ fn main() {
             columns: plans
                 .iter()
                 .zip(&results)
-                .map(|(plan, run)| column_report(plan, run))
+                .map(|(plan, measured)| column_report(plan, measured))
                 .collect(),
         };
         if !args.quiet {
@@ -319,8 +351,39 @@ fn main() {
     let (report, results) = last.expect("at least one run");
     print_status(&shape, &plans, &results);
     write_outputs(&args, &title, &report, &plans, &results, passed);
-    if !passed {
+    let mut failed = !passed;
+    for (plan, measured) in plans.iter().zip(&results) {
+        if let Err(e) = measured {
+            eprintln!("rt-report: {} did not run: {e}", plan.name);
+            failed = true;
+        }
+    }
+    if failed {
         std::process::exit(1);
+    }
+}
+
+/// A column's threads with their samples as histograms, built once.
+struct Measured {
+    /// Per thread: its OS thread id (0 for a guest thread), the last sample and
+    /// the histogram of all of them.
+    threads: Vec<(u64, i64, LatencyHistogram)>,
+    /// Every thread's samples together.
+    all: LatencyHistogram,
+}
+
+impl Measured {
+    fn of(runs: Vec<(u64, LoopRun)>) -> Self {
+        let mut all = LatencyHistogram::new();
+        let threads = runs
+            .into_iter()
+            .map(|(tid, run)| {
+                let hist = LatencyHistogram::of(&run.samples);
+                all.merge(&hist);
+                (tid, run.samples.last().copied().unwrap_or(0), hist)
+            })
+            .collect();
+        Measured { threads, all }
     }
 }
 
@@ -383,24 +446,14 @@ fn compile_guest(shape: &Shape) -> PathBuf {
 
 /// The status lines (cyclictest's `T:` lines) of every column, each column after a
 /// `# <name>` line.
-fn print_status(shape: &Shape, plans: &[Plan], results: &[ColumnRun]) {
-    for (plan, run) in plans.iter().zip(results) {
+fn print_status(shape: &Shape, plans: &[Plan], results: &[Result<Measured, String>]) {
+    for (plan, measured) in plans.iter().zip(results) {
         println!("# {}", plan.name);
-        let Ok(threads) = run else { continue };
-        for (thread, (tid, run)) in threads.iter().enumerate() {
-            let hist = LatencyHistogram::of(&run.samples);
-            let us = |ns: i64| ns.max(0) as u64 / 1000;
-            let status = Status {
-                thread,
-                tid: *tid,
-                priority: plan.priority.unwrap_or(0),
-                interval_us: shape.interval_of(thread).as_micros() as u64,
-                cycles: hist.len(),
-                min_us: us(hist.min_ns()),
-                act_us: run.samples.last().map_or(0, |&ns| us(ns)),
-                avg_us: us(hist.mean_ns()),
-                max_us: us(hist.max_ns()),
-            };
+        let Ok(measured) = measured else { continue };
+        for (thread, (tid, last_ns, hist)) in measured.threads.iter().enumerate() {
+            let interval_us = shape.interval_of(thread).as_micros() as u64;
+            let priority = plan.priority.unwrap_or(0);
+            let status = Status::of(thread, *tid, priority, interval_us, hist, *last_ns);
             println!("{}", status.line());
         }
     }
@@ -414,25 +467,25 @@ fn write_outputs(
     title: &str,
     report: &Report,
     plans: &[Plan],
-    results: &[ColumnRun],
+    results: &[Result<Measured, String>],
     passed: bool,
 ) {
     let single = report.shape.threads == 1;
-    let names: Vec<(String, LatencyHistogram)> = plans
-        .iter()
-        .zip(results)
-        .filter_map(|(plan, run)| run.as_ref().ok().map(|threads| (plan, threads)))
-        .flat_map(|(plan, threads)| {
-            threads.iter().enumerate().map(move |(k, (_, run))| {
-                let name = if single {
-                    plan.name.to_owned()
-                } else {
-                    format!("{}/T{k}", plan.name)
-                };
-                (name, LatencyHistogram::of(&run.samples))
-            })
-        })
-        .collect();
+    let mut names: Vec<(String, &LatencyHistogram)> = Vec::new();
+    for (plan, measured) in plans.iter().zip(results) {
+        let Ok(measured) = measured else { continue };
+        for (k, (_, _, hist)) in measured.threads.iter().enumerate() {
+            let name = if single {
+                plan.name.to_owned()
+            } else {
+                format!("{}/T{k}", plan.name)
+            };
+            names.push((name, hist));
+        }
+        if args.histofall.is_some() {
+            names.push((format!("{}/all", plan.name), &measured.all));
+        }
+    }
     let columns: Vec<Column<'_>> = names
         .iter()
         .map(|(name, hist)| Column { name, hist })
@@ -441,7 +494,7 @@ fn write_outputs(
         .histogram
         .or(args.histofall)
         .unwrap_or_else(|| cyclictest::limit_for(&columns));
-    let text = cyclictest::render(title, &columns, limit, args.histofall.is_some());
+    let text = cyclictest::render(title, &columns, limit);
     let json = serde_json::json!({
         "file_version": 1,
         "cmdline:": std::env::args().collect::<Vec<_>>().join(" "),
@@ -471,7 +524,7 @@ fn write_outputs(
     write(&text_path, &text);
     write(&json_path, &json);
     let plotted: Vec<(&str, &LatencyHistogram)> =
-        names.iter().map(|(n, h)| (n.as_str(), h)).collect();
+        names.iter().map(|(n, h)| (n.as_str(), *h)).collect();
     if let Err(e) = plot::write_svg(&svg_path, title, &plotted) {
         fail(&e);
     }
@@ -598,12 +651,39 @@ fn run_plan(
     settings: &RtSettings,
     binary: &Path,
 ) -> ColumnRun {
+    let runs = measure(shape, guest, plan, settings, binary)?;
+    for (thread, (_, run)) in runs.iter().enumerate() {
+        if run.samples.len() != shape.loops {
+            return Err(format!(
+                "thread {thread} reported {} samples of {}",
+                run.samples.len(),
+                shape.loops
+            ));
+        }
+    }
+    Ok(runs)
+}
+
+fn measure(
+    shape: &Shape,
+    guest: &Path,
+    plan: &Plan,
+    settings: &RtSettings,
+    binary: &Path,
+) -> ColumnRun {
     match plan.path {
         None => native_threads(shape, settings),
         Some(path) => {
             let flags: Vec<&str> = plan.flags.iter().map(String::as_str).collect();
+            // Generous for a loop that runs (the legacy path wakes up to ~2 ms
+            // late), short for one that hangs.
             let longest = shape.interval_of(shape.threads.saturating_sub(1));
-            let limit = longest * (shape.loops as u32) * 5 + Duration::from_secs(5);
+            let period = longest.max(Duration::from_millis(2));
+            let periods = u32::try_from(shape.loops.saturating_mul(3)).unwrap_or(u32::MAX);
+            let limit = period
+                .checked_mul(periods)
+                .unwrap_or(Duration::MAX)
+                .saturating_add(Duration::from_secs(5));
             let out = Host::BinaryWithFlags(binary, &flags)
                 .run(path, guest, limit)
                 .into_stdout()?;
@@ -689,7 +769,7 @@ fn with_progress<T>(
     })
 }
 
-fn column_report(plan: &Plan, run: &ColumnRun) -> ColumnReport {
+fn column_report(plan: &Plan, measured: &Result<Measured, String>) -> ColumnReport {
     let us = |ns: f64| (ns / 100.0).round() / 10.0;
     let mut report = ColumnReport {
         name: plan.name,
@@ -706,12 +786,9 @@ fn column_report(plan: &Plan, run: &ColumnRun) -> ColumnReport {
         p99_99_us: 0.0,
         error: None,
     };
-    match run {
-        Ok(threads) => {
-            let mut hist = LatencyHistogram::new();
-            for (_, run) in threads {
-                hist.merge(&LatencyHistogram::of(&run.samples));
-            }
+    match measured {
+        Ok(measured) => {
+            let hist = &measured.all;
             let q = |q: f64| us(hist.quantile_ns(q) as f64);
             report.count = hist.len();
             report.early = hist.early();

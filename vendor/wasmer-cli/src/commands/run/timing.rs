@@ -237,10 +237,12 @@ impl Summary {
             for (name, _) in QUANTILES.iter().chain([("max", 1.0)].iter()) {
                 json[*name] = self.quantile_us(name).into();
             }
+            // As in cyclictest's JSON: bins with samples, keyed by the bin in µs.
             json["histogram"] = microsecond_bins(&self.overshoot)
                 .into_iter()
-                .map(|(us, count)| serde_json::json!([us, count]))
-                .collect();
+                .map(|(us, count)| (us.to_string(), count.into()))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
         }
         json
     }
