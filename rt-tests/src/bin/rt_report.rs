@@ -644,6 +644,7 @@ fn check_gate(gate: &GateBounds, report: &Report, run: usize, runs: usize) -> bo
     ok
 }
 
+/// Runs one column; each of its threads must report every loop.
 fn run_plan(
     shape: &Shape,
     guest: &Path,
@@ -651,7 +652,17 @@ fn run_plan(
     settings: &RtSettings,
     binary: &Path,
 ) -> ColumnRun {
-    let runs = measure(shape, guest, plan, settings, binary)?;
+    let runs = match plan.path {
+        None => native_threads(shape, settings)?,
+        Some(path) => guest_threads(shape, guest, &plan.flags, path, binary)?,
+    };
+    if runs.len() != shape.threads {
+        return Err(format!(
+            "{} threads reported, {} expected",
+            runs.len(),
+            shape.threads
+        ));
+    }
     for (thread, (_, run)) in runs.iter().enumerate() {
         if run.samples.len() != shape.loops {
             return Err(format!(
@@ -664,41 +675,32 @@ fn run_plan(
     Ok(runs)
 }
 
-fn measure(
+/// The guest's loop threads under `wasmer run <flags>` on `path`.
+fn guest_threads(
     shape: &Shape,
     guest: &Path,
-    plan: &Plan,
-    settings: &RtSettings,
+    flags: &[String],
+    path: SleepPath,
     binary: &Path,
 ) -> ColumnRun {
-    match plan.path {
-        None => native_threads(shape, settings),
-        Some(path) => {
-            let flags: Vec<&str> = plan.flags.iter().map(String::as_str).collect();
-            // Generous for a loop that runs (the legacy path wakes up to ~2 ms
-            // late), short for one that hangs.
-            let longest = shape.interval_of(shape.threads.saturating_sub(1));
-            let period = longest.max(Duration::from_millis(2));
-            let periods = u32::try_from(shape.loops.saturating_mul(3)).unwrap_or(u32::MAX);
-            let limit = period
-                .checked_mul(periods)
-                .unwrap_or(Duration::MAX)
-                .saturating_add(Duration::from_secs(5));
-            let out = Host::BinaryWithFlags(binary, &flags)
-                .run(path, guest, limit)
-                .into_stdout()?;
-            let runs = LoopRun::parse_threads(&out)?;
-            if runs.len() != shape.threads {
-                return Err(format!(
-                    "{} threads reported, {} expected",
-                    runs.len(),
-                    shape.threads
-                ));
-            }
-            // Guest threads have no host thread id of their own in the report.
-            Ok(runs.into_iter().map(|run| (0, run)).collect())
-        }
-    }
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    // Generous for a loop that runs (the legacy path wakes up to ~2 ms late),
+    // short for one that hangs.
+    let longest = shape.interval_of(shape.threads.saturating_sub(1));
+    let period = longest.max(Duration::from_millis(2));
+    let periods = u32::try_from(shape.loops.saturating_mul(3)).unwrap_or(u32::MAX);
+    let limit = period
+        .checked_mul(periods)
+        .unwrap_or(Duration::MAX)
+        .saturating_add(Duration::from_secs(5));
+    let out = Host::BinaryWithFlags(binary, &flags)
+        .run(path, guest, limit)
+        .into_stdout()?;
+    // Guest threads have no host thread id of their own in the report.
+    Ok(LoopRun::parse_threads(&out)?
+        .into_iter()
+        .map(|run| (0, run))
+        .collect())
 }
 
 /// cyclictest's measuring threads in this process, each with `settings` applied.
