@@ -2,6 +2,10 @@
 ;; $call from include/call_{{CALL}}.wat. A warm-up of {{COUNT}} / 10 calls runs
 ;; first; the timed loop is bracketed by two clock_time_get(Monotonic) reads.
 ;;
+;; {{PAD}} is empty, or `(call $spin (i32.const N))`: N turns of a busy loop
+;; after each call, the delay the near-edge control of tests/dispatch_cost.rs
+;; injects to stand for a slower host call.
+;;
 ;; Output, on stderr (stdout may be what a call writes to): `calls <n>`, then
 ;; `elapsed <ns>` for the timed loop.
 (module
@@ -18,11 +22,17 @@
 
   {{include:lib}}
 
+  (func $spin (param $n i32)
+    (loop $again
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $again (i32.gt_s (local.get $n) (i32.const 0)))))
+
   (func $calls (param $n i32)
     (block $done
       (loop $loop
         (br_if $done (i32.eqz (local.get $n)))
         (call $call)
+        {{PAD}}
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $loop))))
 

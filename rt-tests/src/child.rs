@@ -58,11 +58,57 @@ pub enum StdoutTo {
     UnreadPipe,
 }
 
+/// Like [`run_limited`], but calls `when_ready` with the child's pid on another
+/// thread once the child has written the line `ready` to stdout (so a test acts
+/// when the guest says it is about to wait, not after a guessed delay). The
+/// returned flag is true if `when_ready` ran.
+pub fn run_when_ready(
+    command: &mut Command,
+    limit: Duration,
+    ready: &str,
+    when_ready: impl FnOnce(libc::pid_t) + Send + 'static,
+) -> std::io::Result<(Finished, bool)> {
+    let (tx, rx) = mpsc::channel();
+    let mut acted = None;
+    let run = run_inner(
+        command,
+        StdoutTo::Capture,
+        limit,
+        Some((ready.to_owned(), tx)),
+        |pid| {
+            acted = Some(std::thread::spawn(move || {
+                let seen = rx.recv_timeout(limit).is_ok();
+                if seen {
+                    when_ready(pid);
+                }
+                seen
+            }));
+        },
+    )?;
+    let acted = acted
+        .map(|thread| thread.join().expect("the ready action"))
+        .unwrap_or(false);
+    Ok((run, acted))
+}
+
 /// Like [`run_limited`], with stdout sent where `stdout` says.
 pub fn run_with_stdout(
     command: &mut Command,
     stdout: StdoutTo,
     limit: Duration,
+    after_spawn: impl FnOnce(libc::pid_t),
+) -> std::io::Result<Finished> {
+    run_inner(command, stdout, limit, None, after_spawn)
+}
+
+/// A stdout line to wait for, and who to tell when it comes.
+type ReadyLine = Option<(String, mpsc::Sender<()>)>;
+
+fn run_inner(
+    command: &mut Command,
+    stdout: StdoutTo,
+    limit: Duration,
+    ready: ReadyLine,
     after_spawn: impl FnOnce(libc::pid_t),
 ) -> std::io::Result<Finished> {
     let start = Instant::now();
@@ -93,9 +139,9 @@ pub fn run_with_stdout(
             unread = child.stdout.take();
             discard(None::<std::process::ChildStdout>)
         }
-        _ => drain(child.stdout.take()),
+        _ => drain(child.stdout.take(), ready),
     };
-    let stderr = drain(child.stderr.take());
+    let stderr = drain(child.stderr.take(), None);
     let pid = libc::pid_t::try_from(child.id()).expect("pid fits pid_t");
     let (reaped_tx, reaped_rx) = mpsc::channel::<()>();
     let watchdog = std::thread::spawn(move || {
@@ -138,15 +184,34 @@ pub fn run_with_stdout(
     })
 }
 
-fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+/// Reads `pipe` to its end on a thread; tells `ready`'s sender as soon as its
+/// line has come.
+fn drain(
+    pipe: Option<impl Read + Send + 'static>,
+    ready: ReadyLine,
+) -> std::thread::JoinHandle<String> {
     std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(mut pipe) = pipe {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            text = String::from_utf8_lossy(&bytes).into_owned();
+        let mut bytes = Vec::new();
+        let Some(mut pipe) = pipe else {
+            return String::new();
+        };
+        let mut ready = ready;
+        let mut chunk = [0u8; 4096];
+        loop {
+            match pipe.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+            if let Some((line, tx)) = &ready
+                && bytes.split(|b| *b == b'\n').any(|l| l == line.as_bytes())
+            {
+                let _ = tx.send(());
+                ready = None;
+            }
         }
-        text
+        String::from_utf8_lossy(&bytes).into_owned()
     })
 }
 

@@ -4,6 +4,7 @@
 
 use crate::child::{self, StdoutTo};
 use crate::guests;
+use crate::judge::{self, Invalid};
 use crate::wasmer::{self, SleepPath};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -71,6 +72,12 @@ impl Call {
 
     /// Compiles the loop guest making `count` calls.
     pub fn guest(self, count: u32) -> PathBuf {
+        self.guest_with_delay(count, 0)
+    }
+
+    /// Compiles the loop guest making `count` calls, each followed by `spin` turns
+    /// of a busy loop (an injected delay; none for 0).
+    pub fn guest_with_delay(self, count: u32, spin: u32) -> PathBuf {
         let (call, extra): (&str, &[(&str, &str)]) = match self {
             Call::ClockTimeGet => ("clock_time_get", &[]),
             Call::PollTimeout0 => ("poll_timeout", &[("TIMEOUT_NS", "0")]),
@@ -82,9 +89,16 @@ impl Call {
             Call::RandomGet16 => ("random_get", &[]),
         };
         let count = count.to_string();
-        let mut params = vec![("CALL", call), ("COUNT", count.as_str())];
+        let pad = match spin {
+            0 => String::new(),
+            n => format!("(call $spin (i32.const {n}))"),
+        };
+        let mut params = vec![("CALL", call), ("COUNT", count.as_str()), ("PAD", &pad)];
         params.extend_from_slice(extra);
-        let output = format!("call_loop_{}_{count}", self.name().replace(' ', "_"));
+        let output = format!(
+            "call_loop_{}_{count}_spin{spin}",
+            self.name().replace(' ', "_")
+        );
         guests::compile("call_loop", &output, &params)
     }
 
@@ -195,21 +209,37 @@ pub fn guest_ns(
     guest: &Path,
     stdout: StdoutTo,
     limit: Duration,
-) -> Result<f64, String> {
+) -> Result<f64, Invalid> {
+    let what = format!("{} on {}", guest_name(guest), binary.display());
     let mut command = wasmer::command_with_flags(binary, path, flags, guest);
     let run = child::run_with_stdout(&mut command, stdout, limit, |_| {})
-        .map_err(|e| format!("spawning {}: {e}", binary.display()))?;
+        .map_err(|e| Invalid::Failed(format!("spawning {}: {e}", binary.display())))?;
     if run.timed_out {
-        return Err(format!("hangs (killed after {limit:?})"));
+        return Err(Invalid::Hung { what, limit });
     }
     if !run.status.success() {
-        return Err(format!("{:?}: {}", run.status, run.stderr.trim()));
+        return Err(Invalid::Crashed {
+            what,
+            status: format!("{:?}", run.status),
+            stderr: crate::host::tail(&run.stderr),
+        });
     }
-    let field = |name: &str| -> Result<f64, String> {
+    let field = |name: &str| -> Result<f64, Invalid> {
         run.stderr
             .lines()
             .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-            .ok_or_else(|| format!("no `{name}` in the guest's output: {}", run.stderr))
+            .ok_or_else(|| {
+                Invalid::Failed(format!("{what}: no `{name}` in its output: {}", run.stderr))
+            })
     };
-    Ok(field("elapsed ")? / field("calls ")?)
+    let calls = field("calls ")?;
+    judge::enough_samples(&what, calls as usize, 1)?;
+    Ok(field("elapsed ")? / calls)
+}
+
+fn guest_name(guest: &Path) -> String {
+    guest.file_stem().map_or_else(
+        || guest.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    )
 }

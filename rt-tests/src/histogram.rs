@@ -1,14 +1,11 @@
-//! Latency histograms: every sample kept in an [`hdrhistogram`] (ns, three
-//! significant digits) for quantiles, and counted exactly per whole µs (truncated,
-//! as cyclictest does) for reports in cyclictest's layout: 1 µs bins up to a
-//! limit, the samples above it counted as overflows with their loop indices.
+//! Latency histograms: every sample kept in ns, in loop order, for exact
+//! quantiles ([`crate::judge::quantile`], the suite's one definition), and counted
+//! per whole µs (truncated, as cyclictest does) for reports in cyclictest's
+//! layout: 1 µs bins up to a limit, the samples above it counted as overflows
+//! with their loop indices.
 
-use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
-
-/// Highest value the underlying histogram tracks exactly enough (10 s, in ns);
-/// larger samples are clamped to it for quantiles.
-const HIGHEST_NS: u64 = 10_000_000_000;
+use std::sync::OnceLock;
 
 /// A sample in whole µs, truncated as cyclictest truncates (0 for an early one).
 pub fn whole_us(ns: i64) -> u64 {
@@ -18,7 +15,10 @@ pub fn whole_us(ns: i64) -> u64 {
 /// The overshoot samples of one loop (or several, merged), in ns.
 #[derive(Debug, Clone)]
 pub struct LatencyHistogram {
-    hist: Histogram<u64>,
+    /// Every sample, in loop order.
+    order_ns: Vec<i64>,
+    /// The samples sorted, built on the first quantile asked for.
+    sorted: OnceLock<Vec<i64>>,
     /// Samples below zero: sleeps that ended before their deadline.
     early: u64,
     /// Smallest sample, which may be negative.
@@ -29,8 +29,6 @@ pub struct LatencyHistogram {
     sum_ns: i128,
     /// Sample count per whole µs (an early sample counts as 0 µs).
     per_us: BTreeMap<u64, u64>,
-    /// Each sample's whole µs, in loop order, for the overflow cycle numbers.
-    order_us: Vec<u64>,
 }
 
 impl Default for LatencyHistogram {
@@ -43,13 +41,13 @@ impl LatencyHistogram {
     /// An empty histogram.
     pub fn new() -> Self {
         LatencyHistogram {
-            hist: Histogram::new_with_bounds(1, HIGHEST_NS, 3).expect("valid histogram bounds"),
+            order_ns: Vec::new(),
+            sorted: OnceLock::new(),
             early: 0,
             min_ns: i64::MAX,
             max_ns: i64::MIN,
             sum_ns: 0,
             per_us: BTreeMap::new(),
-            order_us: Vec::new(),
         }
     }
 
@@ -68,11 +66,9 @@ impl LatencyHistogram {
         if sample_ns < 0 {
             self.early += 1;
         }
-        let us = whole_us(sample_ns);
-        *self.per_us.entry(us).or_default() += 1;
-        self.order_us.push(us);
-        self.hist
-            .saturating_record((sample_ns.max(0) as u64).min(HIGHEST_NS));
+        *self.per_us.entry(whole_us(sample_ns)).or_default() += 1;
+        self.order_ns.push(sample_ns);
+        self.sorted = OnceLock::new();
         self.min_ns = self.min_ns.min(sample_ns);
         self.max_ns = self.max_ns.max(sample_ns);
         self.sum_ns += i128::from(sample_ns);
@@ -80,9 +76,6 @@ impl LatencyHistogram {
 
     /// Adds the samples of `other` (after this one's, for the cycle numbers).
     pub fn merge(&mut self, other: &LatencyHistogram) {
-        self.hist
-            .add(&other.hist)
-            .expect("histograms with the same bounds");
         self.early += other.early;
         self.min_ns = self.min_ns.min(other.min_ns);
         self.max_ns = self.max_ns.max(other.max_ns);
@@ -90,17 +83,18 @@ impl LatencyHistogram {
         for (us, count) in &other.per_us {
             *self.per_us.entry(*us).or_default() += count;
         }
-        self.order_us.extend_from_slice(&other.order_us);
+        self.order_ns.extend_from_slice(&other.order_ns);
+        self.sorted = OnceLock::new();
     }
 
     /// Number of samples.
     pub fn len(&self) -> u64 {
-        self.order_us.len() as u64
+        self.order_ns.len() as u64
     }
 
     /// True if nothing was recorded.
     pub fn is_empty(&self) -> bool {
-        self.order_us.is_empty()
+        self.order_ns.is_empty()
     }
 
     /// Samples that ended before their deadline.
@@ -127,9 +121,20 @@ impl LatencyHistogram {
         }
     }
 
-    /// The sample at quantile `q` (0..=1), in ns, to three significant digits.
-    pub fn quantile_ns(&self, q: f64) -> u64 {
-        self.hist.value_at_quantile(q)
+    /// The sample at quantile `q` (0..=1), in ns, exact ([`crate::judge::quantile`];
+    /// 0 if empty).
+    pub fn quantile_ns(&self, q: f64) -> i64 {
+        let sorted = self.sorted.get_or_init(|| {
+            let mut sorted = self.order_ns.clone();
+            sorted.sort_unstable();
+            sorted
+        });
+        crate::judge::quantile(sorted, q).unwrap_or(0)
+    }
+
+    /// Every sample in ns, in loop order.
+    pub fn samples(&self) -> &[i64] {
+        &self.order_ns
     }
 
     /// The largest sample's whole µs (`None` without samples).
@@ -150,8 +155,8 @@ impl LatencyHistogram {
     /// 0-based loop indices of the samples of `limit_us` µs or more, in order.
     pub fn overflow_cycles(&self, limit_us: u64) -> Vec<u64> {
         (0u64..)
-            .zip(&self.order_us)
-            .filter(|(_, us)| **us >= limit_us)
+            .zip(&self.order_ns)
+            .filter(|(_, ns)| whole_us(**ns) >= limit_us)
             .map(|(cycle, _)| cycle)
             .collect()
     }

@@ -2,6 +2,7 @@
 //! process through the patched wasmer-wasix ([`InProcess`]).
 
 use crate::inproc::InProcess;
+use crate::judge::Invalid;
 use crate::wasmer::{self, SleepPath};
 use std::path::Path;
 use std::time::Duration;
@@ -64,14 +65,28 @@ impl GuestOutput {
         self.exit_code == Some(0)
     }
 
-    /// Stdout of a successful run, or an error naming how the run ended.
-    pub fn into_stdout(self) -> Result<String, String> {
+    /// Stdout of a successful run, or how the run ended: hung (killed at
+    /// `limit`) or crashed.
+    pub fn into_stdout(self, limit: Duration) -> Result<String, Invalid> {
         if self.success() {
             Ok(self.stdout)
         } else if self.timed_out {
-            Err("the guest did not finish in time".to_owned())
+            Err(Invalid::Hung {
+                what: "the guest".to_owned(),
+                limit,
+            })
         } else {
-            Err(format!("exit code {:?}: {}", self.exit_code, self.stderr))
+            Err(Invalid::Crashed {
+                what: "the guest".to_owned(),
+                status: format!("exit code {:?}", self.exit_code),
+                stderr: tail(&self.stderr),
+            })
         }
     }
+}
+
+/// The last lines of `text` (a crash's stderr can be long).
+pub fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    lines[lines.len().saturating_sub(10)..].join("\n")
 }

@@ -4,6 +4,7 @@
 //! A sample is the wake-up time minus the deadline, in nanoseconds, as an `i64`:
 //! a negative sample means the sleep ended early.
 
+use crate::judge;
 use std::fmt;
 
 /// The samples of one loop run, and its total duration.
@@ -90,17 +91,13 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Summarises `samples` (nearest-rank quantiles). Empty input gives all zeros.
+    /// Summarises `samples` with the suite's quantile ([`judge::quantile`]).
+    /// Empty input gives all zeros: judge the sample count first
+    /// ([`judge::enough_samples`]).
     pub fn of(samples: &[i64]) -> Self {
         let mut sorted = samples.to_vec();
         sorted.sort_unstable();
-        let rank = |q: f64| -> i64 {
-            if sorted.is_empty() {
-                return 0;
-            }
-            let index = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
-            sorted[index]
-        };
+        let rank = |q: f64| judge::quantile(&sorted, q).unwrap_or(0);
         Summary {
             count: sorted.len(),
             min: sorted.first().copied().unwrap_or(0),
@@ -111,11 +108,12 @@ impl Summary {
         }
     }
 
-    /// The per-field median of several summaries (for "median of K trials").
+    /// The per-field median of several summaries (for "median of K trials",
+    /// [`judge::median`], as the tests judge their trials).
     pub fn median_of(trials: &[Summary]) -> Self {
         let field = |f: fn(&Summary) -> i64| {
-            let values: Vec<i64> = trials.iter().map(f).collect();
-            Summary::of(&values).p50
+            let values: Vec<f64> = trials.iter().map(|t| f(t) as f64).collect();
+            judge::median(&values).map_or(0, |m| m.round() as i64)
         };
         Summary {
             count: trials.iter().map(|t| t.count).sum(),

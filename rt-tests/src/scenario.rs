@@ -3,6 +3,7 @@
 
 use crate::guests;
 use crate::host::Host;
+use crate::judge::{self, Invalid};
 use crate::native;
 use crate::samples::LoopRun;
 use crate::wasmer::SleepPath;
@@ -142,8 +143,16 @@ impl Scenario {
         }
     }
 
-    /// Runs the loop once with `runner`; guests run in `host`.
-    pub fn run(&self, runner: Runner, host: Host<'_>) -> Result<LoopRun, String> {
+    /// Runs the loop once with `runner`; guests run in `host`. A run that hangs,
+    /// crashes, prints something else or gives fewer than `count` samples is
+    /// [`Invalid`].
+    pub fn run(&self, runner: Runner, host: Host<'_>) -> Result<LoopRun, Invalid> {
+        let run = self.run_any(runner, host)?;
+        judge::enough_samples(runner.name(), run.samples.len(), self.count)?;
+        Ok(run)
+    }
+
+    fn run_any(&self, runner: Runner, host: Host<'_>) -> Result<LoopRun, Invalid> {
         match runner {
             Runner::Native => Ok(native::sleep_loop(
                 self.count,
@@ -154,7 +163,8 @@ impl Scenario {
                 // Generous for a loop that runs (legacy needs ~2 periods per sleep), short
                 // for one that hangs (legacy on Realtime deadlines).
                 let limit = self.period * (self.count as u32) * 5 + Duration::from_secs(5);
-                LoopRun::parse(&host.run(path, &self.guest, limit).into_stdout()?)
+                LoopRun::parse(&host.run(path, &self.guest, limit).into_stdout(limit)?)
+                    .map_err(|e| Invalid::Failed(format!("{}: {e}", path.name())))
             }
         }
     }

@@ -42,6 +42,31 @@ pub fn default_binary() -> PathBuf {
     dir.join("wasmer")
 }
 
+/// Upstream's CLI built from the pristine crates, for the controls:
+/// `WASMER_RT_UPSTREAM` if set, else `target/upstream/wasmer` next to this build's
+/// profile directory (`cargo xtask upstream build`; `cargo xtask ci` builds it
+/// before the tests). Panics with that advice if it is missing.
+pub fn upstream_binary() -> PathBuf {
+    let binary = match std::env::var_os("WASMER_RT_UPSTREAM") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let patched = default_binary();
+            let profile = patched.parent().expect("a profile directory");
+            profile
+                .parent()
+                .expect("a target directory")
+                .join("upstream/wasmer")
+        }
+    };
+    assert!(
+        binary.is_file(),
+        "no upstream wasmer at {}: build it with `cargo xtask upstream build` \
+         (`cargo xtask ci` does so before the tests)",
+        binary.display()
+    );
+    binary
+}
+
 /// `wasmer run [--legacy-sleep] <guest>`.
 pub fn command(binary: &Path, path: SleepPath, guest: &Path) -> Command {
     command_with_flags(binary, path, &[], guest)

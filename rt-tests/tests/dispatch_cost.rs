@@ -1,23 +1,25 @@
 //! The dispatch work stays: a patched WASI call costs at most a bounded multiple
 //! of the same call made natively in the same trial (`[dispatch]` in
-//! `ci/jitter-bounds.toml`), and upstream's CLI, built from the pristine crates,
-//! breaks every one of those bounds.
+//! `ci/jitter-bounds.toml`), judged by [`rt_tests::judge`] on the median of the
+//! trials.
 //!
 //! Each trial measures, per call, the native equivalent and then the guest loop
 //! under `wasmer run` (`dispatch-bench`'s measurement: the guest times its own
-//! loop, so process start-up does not count). The patched check passes when one
-//! of `best_of` trials keeps every call within its ratio; the control requires
-//! every call to break its ratio in every trial.
+//! loop, so process start-up does not count).
+//!
+//! Controls, each required to *break* the bounds (a hang or a crash fails them):
+//! - upstream's CLI, built from the pristine crates, breaks every ratio;
+//! - near the edge: the patched guest with a busy loop after each call, sized to
+//!   put each call `control_over_bound` past its bound, breaks every ratio. The
+//!   busy loop's cost per turn is measured in the same run.
 
 use rt_tests::bounds::{self, DispatchBounds};
 use rt_tests::dispatch::{self, Call};
-use rt_tests::wasmer::{SleepPath, default_binary};
+use rt_tests::judge::{Bound, Invalid, Judgement, Trial, median};
+use rt_tests::serial;
+use rt_tests::wasmer::{SleepPath, default_binary, upstream_binary};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
-
-/// Timing tests must not overlap: the test harness runs tests on several threads.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 /// One bounded call.
 #[derive(Debug, Clone, Copy)]
@@ -49,149 +51,139 @@ fn checks(bounds: &DispatchBounds) -> [Check; 3] {
     ]
 }
 
-/// What one call cost in one trial.
-#[derive(Debug)]
-struct Measured {
-    check: Check,
-    native_ns: f64,
-    /// ns per call in the guest, or why there is no figure (a hang, a crash).
-    guest_ns: Result<f64, String>,
+fn bound_name(call: Call) -> String {
+    format!("{} / native", call.name())
 }
 
-impl Measured {
-    fn ratio(&self) -> Option<f64> {
-        self.guest_ns.as_ref().ok().map(|g| g / self.native_ns)
-    }
-
-    fn within_bound(&self) -> bool {
-        self.ratio().is_some_and(|r| r <= self.check.max_ratio)
-    }
-
-    fn describe(&self) -> String {
-        let guest = match &self.guest_ns {
-            Ok(ns) => format!("{ns:.1} ns"),
-            Err(why) => why.clone(),
-        };
-        let ratio = self
-            .ratio()
-            .map_or_else(|| "-".to_owned(), |r| format!("{r:.1}x"));
-        format!(
-            "{:<16} native {:>7.1} ns, guest {guest}: {ratio} (bound {:.1}x)",
-            self.check.call.name(),
-            self.native_ns,
-            self.check.max_ratio
-        )
-    }
-}
-
-/// Measures every check once on `binary`, each call's loop `count / divisor`
-/// long; the guests are compiled once per count.
-fn trial(binary: &Path, checks: &[Check], divisor: u32) -> Vec<Measured> {
+/// The judge's bounds: one ratio per call, on the median of the trials.
+fn judged(checks: &[Check]) -> Vec<Bound> {
     checks
         .iter()
-        .map(|&check| {
-            let count = (check.count / divisor).max(10);
-            let guest = check.call.guest(count);
-            let native_ns = native_median_ns(check.call, check.count);
-            let guest_ns = dispatch::guest_ns(
-                binary,
-                SleepPath::Precise,
-                &[],
-                &guest,
-                check.call.stdout(),
-                Duration::from_secs(20),
-            );
-            Measured {
-                check,
-                native_ns,
-                guest_ns,
-            }
-        })
+        .map(|c| Bound::median(bound_name(c.call), c.max_ratio, "x"))
         .collect()
 }
 
 /// The median of three native runs: one run is a few milliseconds, short enough
 /// for one preemption to move it either way.
-fn native_median_ns(call: Call, count: u32) -> f64 {
-    let mut runs = [0.0; 3].map(|_| call.native_ns(count));
-    runs.sort_by(f64::total_cmp);
-    runs[1]
+fn native_ns(call: Call, count: u32) -> f64 {
+    let runs: Vec<f64> = (0..3).map(|_| call.native_ns(count)).collect();
+    median(&runs).expect("three runs")
 }
 
-/// The measurements `keep` selects, one per line, for a failure message.
-fn list(measured: &[Measured], keep: impl Fn(&Measured) -> bool) -> String {
-    measured
+fn guest_ns(binary: &Path, guest: &Path, call: Call) -> Result<f64, Invalid> {
+    dispatch::guest_ns(
+        binary,
+        SleepPath::Precise,
+        &[],
+        guest,
+        call.stdout(),
+        Duration::from_secs(20),
+    )
+}
+
+/// Judges every check on `binary`, each call's loop `count / divisor` long and
+/// followed by `spins[i]` busy-loop turns.
+fn judge(label: &str, binary: &Path, checks: &[Check], divisor: u32, spins: &[u32]) -> Judgement {
+    let _timing = serial::timing();
+    let trials = bounds::get().dispatch.trials;
+    let guests: Vec<PathBuf> = checks
         .iter()
-        .filter(|m| keep(m))
-        .map(Measured::describe)
-        .collect::<Vec<_>>()
-        .join("\n  ")
-}
-
-fn print_trial(label: &str, n: usize, measured: &[Measured]) {
-    eprintln!("{label}, trial {n}:");
-    for m in measured {
-        eprintln!("  {}", m.describe());
-    }
-}
-
-/// Upstream's CLI from the pristine crates: `WASMER_RT_UPSTREAM` if set, else
-/// `target/upstream/wasmer` in this build's target directory (`cargo xtask
-/// upstream build`); this test runs from `target/<profile>/deps/`.
-fn upstream_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("WASMER_RT_UPSTREAM") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().expect("current executable");
-    let target = exe
-        .ancestors()
-        .nth(3)
-        .expect("the test runs from target/<profile>/deps/");
-    target.join("upstream/wasmer")
+        .zip(spins)
+        .map(|(c, &spin)| c.call.guest_with_delay((c.count / divisor).max(10), spin))
+        .collect();
+    Judgement::run(
+        format!("dispatch_cost-{label}"),
+        judged(checks),
+        trials,
+        |_| {
+            let mut figures = Vec::new();
+            let mut detail = Vec::new();
+            for (check, guest) in checks.iter().zip(&guests) {
+                let native = native_ns(check.call, check.count);
+                let ns = guest_ns(binary, guest, check.call)?;
+                figures.push(ns / native);
+                detail.push(format!(
+                    "{:<16} native {native:>8.1} ns  {label} {ns:>9.1} ns  {:>6.2} x",
+                    check.call.name(),
+                    ns / native
+                ));
+            }
+            Ok(Trial {
+                figures,
+                detail: detail.join("\n"),
+            })
+        },
+    )
 }
 
 #[test]
 fn patched_calls_stay_within_their_ratio_to_native() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let bounds = bounds::load().expect("ci/jitter-bounds.toml").dispatch;
+    let bounds = bounds::get().dispatch;
     let checks = checks(&bounds);
-    let binary = default_binary();
-    let mut last = Vec::new();
-    for n in 1..=bounds.best_of {
-        let measured = trial(&binary, &checks, 1);
-        print_trial("patched", n, &measured);
-        if measured.iter().all(Measured::within_bound) {
-            return;
-        }
-        last = measured;
-    }
-    panic!(
-        "a patched call exceeded its bound in all {} trials; last trial:\n  {}",
-        bounds.best_of,
-        list(&last, |m| !m.within_bound())
-    );
+    judge("patched", &default_binary(), &checks, 1, &[0; 3]).assert_holds();
 }
 
 #[test]
-fn upstream_breaks_every_ratio_in_every_trial() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let bounds = bounds::load().expect("ci/jitter-bounds.toml").dispatch;
+fn control_upstream_breaks_every_ratio() {
+    let bounds = bounds::get().dispatch;
     let checks = checks(&bounds);
     let binary = upstream_binary();
-    assert!(
-        binary.is_file(),
-        "no upstream wasmer at {}: build it with `cargo xtask upstream build` \
-         (`cargo xtask ci` does so before the tests)",
-        binary.display()
-    );
-    for n in 1..=bounds.best_of {
-        // Upstream's paths take tens of µs a call: a tenth of the calls suffices.
-        let measured = trial(&binary, &checks, 10);
-        print_trial("upstream (control)", n, &measured);
-        assert!(
-            !measured.iter().any(Measured::within_bound),
-            "upstream met a bound in trial {n}, so the bound cannot see the dispatch patches:\n  {}",
-            list(&measured, Measured::within_bound)
-        );
-    }
+    // Upstream's paths take tens of µs a call: a tenth of the calls suffices.
+    let judgement = judge("upstream", &binary, &checks, 10, &[0; 3]);
+    let names: Vec<String> = checks.iter().map(|c| bound_name(c.call)).collect();
+    judgement.assert_broken(&names.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+/// ns per turn of the guest's busy loop, from `clock_time_get` loops with and
+/// without it (medians of three each), on the patched binary.
+fn ns_per_spin(binary: &Path) -> f64 {
+    const SPIN: u32 = 2_000;
+    const COUNT: u32 = 10_000;
+    let call = Call::ClockTimeGet;
+    let time = |spin| {
+        let guest = call.guest_with_delay(COUNT, spin);
+        let runs: Vec<f64> = (0..3)
+            .map(|_| guest_ns(binary, &guest, call).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        median(&runs).expect("three runs")
+    };
+    let per_spin = (time(SPIN) - time(0)) / f64::from(SPIN);
+    assert!(per_spin > 0.0, "the busy loop costs nothing: {per_spin} ns");
+    per_spin
+}
+
+#[test]
+fn control_near_edge_delay_breaks_every_ratio() {
+    let bounds = bounds::get().dispatch;
+    let checks = checks(&bounds);
+    let binary = default_binary();
+    let (spins, plan) = {
+        let _timing = serial::timing();
+        let per_spin = ns_per_spin(&binary);
+        let mut plan = vec![format!("busy loop: {per_spin:.3} ns a turn")];
+        let spins: Vec<u32> = checks
+            .iter()
+            .map(|check| {
+                let native = native_ns(check.call, check.count);
+                let guest = check.call.guest(check.count);
+                let patched =
+                    guest_ns(&binary, &guest, check.call).unwrap_or_else(|e| panic!("{e}"));
+                let target = native * check.max_ratio * (1.0 + bounds.control_over_bound);
+                let spin = ((target - patched) / per_spin).ceil().max(1.0) as u32;
+                plan.push(format!(
+                    "{}: native {native:.1} ns, patched {patched:.1} ns, bound {:.1} ns: \
+                     {spin} turns (+{:.1} ns) aim at {target:.1} ns",
+                    check.call.name(),
+                    native * check.max_ratio,
+                    f64::from(spin) * per_spin
+                ));
+                spin
+            })
+            .collect();
+        (spins, plan.join("\n"))
+    };
+    eprintln!("{plan}");
+    let judgement = judge("near-edge", &binary, &checks, 1, &spins);
+    let names: Vec<String> = checks.iter().map(|c| bound_name(c.call)).collect();
+    judgement.assert_broken(&names.iter().map(String::as_str).collect::<Vec<_>>());
 }

@@ -12,14 +12,11 @@
 //! sleep path (upstream's timer): the job must fail on a broken bound.
 
 use rt_tests::guests::artifact_dir;
+use rt_tests::serial;
 use rt_tests::wasmer::default_binary;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
-
-/// Timing runs must not overlap: the test harness runs tests on several threads.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 /// The workflow steps the test runs, in order.
 const STEPS_RUN: [&str; 2] = ["Build the guest", "Check its timing"];
@@ -76,7 +73,7 @@ fn bash(dir: &Path, bin: &Path, command: &str) -> std::process::Output {
 
 #[test]
 fn the_documented_workflow_builds_an_unmodified_guest_and_checks_its_timing() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _timing = serial::timing();
     let workflow = std::fs::read_to_string(repo_root().join("docs/downstream-timing.yml"))
         .expect("the example workflow");
     let dir = user_repository();
@@ -111,7 +108,7 @@ fn the_documented_workflow_builds_an_unmodified_guest_and_checks_its_timing() {
 
 #[test]
 fn the_documented_timing_step_fails_the_job_when_waits_regress_to_upstreams_timer() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _timing = serial::timing();
     let workflow = std::fs::read_to_string(repo_root().join("docs/downstream-timing.yml"))
         .expect("the example workflow");
     let dir = user_repository();

@@ -2,16 +2,22 @@
 //! path; every rule is also checked against `--legacy-sleep` (upstream's path),
 //! where it must fail, so each test proves it can see the upstream bug.
 
+use rt_tests::bounds;
 use rt_tests::host::Host;
 use rt_tests::poll::{EVENTTYPE_CLOCK, PollCall, PollOutcome, Sub, clock, errno, poll_once};
+use rt_tests::serial;
 use rt_tests::wasmer::{SleepPath, default_binary};
+use std::sync::LazyLock;
 use std::time::Duration;
 
-/// How long a call may block before it counts as hung. The longest deadline used
-/// below is 2 s, which no rule lets the call reach.
-const HANG_LIMIT: Duration = Duration::from_secs(4);
-/// "At once": generous for a loaded 2-core machine, far from any deadline used.
-const PROMPT: Duration = Duration::from_millis(200);
+/// How long a call may block before it counts as hung (`[poll] hang_ms`). The
+/// longest deadline used below is 2 s, which no rule lets the call reach.
+static HANG_LIMIT: LazyLock<Duration> =
+    LazyLock::new(|| Duration::from_millis(bounds::get().poll.hang_ms));
+/// "At once" (`[poll] prompt_ms`): generous for a loaded 2-core machine, far from
+/// any deadline used.
+static PROMPT: LazyLock<Duration> =
+    LazyLock::new(|| Duration::from_millis(bounds::get().poll.prompt_ms));
 
 const MS: u64 = 1_000_000;
 
@@ -25,13 +31,14 @@ fn check(subs: &[Sub], rule: Rule) {
 
 /// Like [`check`], for a call with arbitrary arguments.
 fn check_call(call: &PollCall, rule: Rule) {
+    let _timing = serial::timing();
     let binary = default_binary();
     let host = Host::Binary(&binary);
-    let patched = call.run(host, SleepPath::Precise, HANG_LIMIT);
+    let patched = call.run(host, SleepPath::Precise, *HANG_LIMIT);
     if let Err(why) = rule(&patched) {
         panic!("patched path breaks the rule: {why}\n{patched:?}");
     }
-    let legacy = call.run(host, SleepPath::Legacy, HANG_LIMIT);
+    let legacy = call.run(host, SleepPath::Legacy, *HANG_LIMIT);
     assert!(
         rule(&legacy).is_err(),
         "the legacy path passes too, so this test cannot see the bug: {legacy:?}"
@@ -91,7 +98,7 @@ fn check_earliest_wins(earliest_first: bool) {
         [long, short]
     };
     check(&subs, |o| {
-        returned(o, Duration::from_millis(1), PROMPT, &[(1, errno::SUCCESS)])
+        returned(o, Duration::from_millis(1), *PROMPT, &[(1, errno::SUCCESS)])
     });
 }
 
@@ -108,7 +115,7 @@ fn earliest_deadline_wins_when_it_comes_last() {
 #[test]
 fn zero_relative_timeout_fires_at_once() {
     check(&[Sub::relative(7, clock::MONOTONIC, Duration::ZERO)], |o| {
-        returned(o, Duration::ZERO, PROMPT, &[(7, errno::SUCCESS)])
+        returned(o, Duration::ZERO, *PROMPT, &[(7, errno::SUCCESS)])
     });
 }
 
@@ -121,7 +128,7 @@ fn zero_timeout_next_to_a_longer_one_is_the_only_event() {
             Sub::relative(1, clock::REALTIME, Duration::ZERO),
             Sub::relative(2, clock::MONOTONIC, Duration::from_millis(500)),
         ],
-        |o| returned(o, Duration::ZERO, PROMPT, &[(1, errno::SUCCESS)]),
+        |o| returned(o, Duration::ZERO, *PROMPT, &[(1, errno::SUCCESS)]),
     );
 }
 
@@ -133,23 +140,24 @@ fn realtime_and_monotonic_absolute_deadlines_both_work() {
             returned(
                 o,
                 Duration::from_millis(100),
-                Duration::from_millis(100) + PROMPT,
+                Duration::from_millis(100) + *PROMPT,
                 &[(3, errno::SUCCESS)],
             )
         },
     );
     // Legacy handles these two; the patched path must keep doing so.
+    let _timing = serial::timing();
     let binary = default_binary();
     let future = poll_once(
         Host::Binary(&binary),
         SleepPath::Precise,
         &[Sub::absolute(4, clock::MONOTONIC, (50 * MS) as i64)],
-        HANG_LIMIT,
+        *HANG_LIMIT,
     );
     returned(
         &future,
         Duration::from_millis(50),
-        Duration::from_millis(50) + PROMPT,
+        Duration::from_millis(50) + *PROMPT,
         &[(4, errno::SUCCESS)],
     )
     .unwrap();
@@ -160,12 +168,12 @@ fn realtime_and_monotonic_absolute_deadlines_both_work() {
             Sub::absolute(5, clock::MONOTONIC, -1_000_000_000),
             Sub::absolute(6, clock::REALTIME, -1_000_000_000),
         ],
-        HANG_LIMIT,
+        *HANG_LIMIT,
     );
     returned(
         &past,
         Duration::ZERO,
-        PROMPT,
+        *PROMPT,
         &[(5, errno::SUCCESS), (6, errno::SUCCESS)],
     )
     .unwrap();
@@ -183,7 +191,7 @@ fn unsupported_clock_is_einval_for_that_subscription() {
             returned(
                 o,
                 Duration::ZERO,
-                PROMPT,
+                *PROMPT,
                 &[(8, errno::INVAL), (9, errno::INVAL)],
             )
         },

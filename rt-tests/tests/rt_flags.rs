@@ -5,24 +5,24 @@
 
 use rt_tests::child::{self, Finished};
 use rt_tests::guests;
+use rt_tests::privilege::{self, Need};
+use rt_tests::serial;
 use rt_tests::wasmer::{SleepPath, command_with_flags, default_binary};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// A guest that sleeps 40 × 25 ms (about 1 s) and prints its timings.
+/// A guest that prints `ready`, then sleeps 40 × 25 ms (about 1 s) and exits 0.
 fn sleeping_guest() -> PathBuf {
     guests::compile(
-        "sleep_loop",
-        "sleep_loop_rt_flags_40x25ms",
+        "sleep_then_exit",
+        "sleep_then_exit_rt_flags_40x25ms",
         &[
             ("COUNT", "40"),
             ("PERIOD_NS", "25000000"),
-            ("ABSOLUTE", "1"),
-            ("CLOCK", "1"),
-            ("SLEEP", "poll"),
-            ("PAGES", "2"),
+            ("EXIT_CODE", "0"),
         ],
     )
 }
@@ -38,12 +38,11 @@ struct ThreadState {
     timer_slack_ns: u64,
 }
 
-fn read_threads(pid: libc::pid_t) -> Vec<ThreadState> {
-    // Empty if the process is gone already; the caller reports its output.
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    tasks
+/// Every thread of `pid`, or why `/proc` could not tell.
+fn read_threads(pid: libc::pid_t) -> Result<Vec<ThreadState>, String> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map_err(|e| format!("reading /proc/{pid}/task: {e}"))?;
+    let threads: Vec<ThreadState> = tasks
         .filter_map(|task| {
             let tid = task.ok()?.file_name().into_string().ok()?;
             let read = |file: &str| std::fs::read_to_string(format!("/proc/{tid}/{file}")).ok();
@@ -65,35 +64,49 @@ fn read_threads(pid: libc::pid_t) -> Vec<ThreadState> {
                 timer_slack_ns: read("timerslack_ns")?.trim().parse().ok()?,
             })
         })
-        .collect()
+        .collect();
+    if !threads.iter().any(is_guest_thread) {
+        return Err(format!("no guest thread among {threads:#?}"));
+    }
+    Ok(threads)
 }
 
 /// The process's locked memory (`VmLck`), in KiB.
-fn locked_kib(pid: libc::pid_t) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|l| l.starts_with("VmLck:"))?;
-            line.split_whitespace().nth(1)?.parse().ok()
-        })
-        .unwrap_or(0)
+fn locked_kib(pid: libc::pid_t) -> Result<u64, String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| format!("reading /proc/{pid}/status: {e}"))?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmLck:"))
+        .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
+        .ok_or_else(|| format!("no VmLck line in /proc/{pid}/status"))
 }
 
 /// Runs the sleeping guest with `flags` and reads the process's threads (and its
-/// locked memory) halfway.
-fn run_and_sample(flags: &[&str]) -> (Finished, Vec<ThreadState>, u64) {
+/// locked memory) once the guest has said `ready`, while it sleeps. Fails the
+/// test unless the guest ran to its end and `/proc` was read.
+fn run_and_sample(flags: &[&str]) -> (Vec<ThreadState>, u64) {
+    let _timing = serial::timing();
     let guest = sleeping_guest();
     let mut command = command_with_flags(&default_binary(), SleepPath::Precise, flags, &guest);
     let (tx, rx) = mpsc::channel();
-    let run = child::run_limited(&mut command, Duration::from_secs(60), move |pid| {
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(600));
-            let _ = tx.send((read_threads(pid), locked_kib(pid)));
-        });
-    })
-    .expect("running wasmer");
-    let (threads, locked) = rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
-    (run, threads, locked)
+    let (run, ready) =
+        child::run_when_ready(&mut command, Duration::from_secs(60), "ready", move |pid| {
+            let _ = tx.send(read_threads(pid).and_then(|t| Ok((t, locked_kib(pid)?))));
+        })
+        .expect("running wasmer");
+    assert!(
+        run.status.success(),
+        "guest failed: {:?}\n{}",
+        run.status,
+        run.stderr
+    );
+    assert!(ready, "the guest never said ready: {:?}", run.stdout);
+    let (threads, locked) = rx
+        .recv()
+        .expect("the ready action ran")
+        .unwrap_or_else(|e| panic!("{e}"));
+    (threads, locked)
 }
 
 /// The threads that run WebAssembly: the task manager's pool
@@ -104,7 +117,13 @@ fn is_guest_thread(thread: &ThreadState) -> bool {
 
 #[test]
 fn guest_threads_get_the_settings_and_tokio_workers_do_not() {
-    let (run, threads, _) = run_and_sample(&[
+    if !privilege::require(
+        "guest_threads_get_the_settings_and_tokio_workers_do_not",
+        &[Need::FifoPriority(10)],
+    ) {
+        return;
+    }
+    let (threads, _) = run_and_sample(&[
         "--rt-priority",
         "10",
         "--timer-slack",
@@ -112,7 +131,6 @@ fn guest_threads_get_the_settings_and_tokio_workers_do_not() {
         "--cpu-affinity",
         "1",
     ]);
-    assert!(run.status.success(), "guest failed: {}", run.stderr);
     let summary = format!("{threads:#?}");
     let guest: Vec<&ThreadState> = threads.iter().filter(|t| is_guest_thread(t)).collect();
     assert!(
@@ -138,8 +156,7 @@ fn guest_threads_get_the_settings_and_tokio_workers_do_not() {
 
 #[test]
 fn timer_slack_alone_reaches_the_guest_thread() {
-    let (run, threads, _) = run_and_sample(&["--timer-slack", "1ns"]);
-    assert!(run.status.success(), "guest failed: {}", run.stderr);
+    let (threads, _) = run_and_sample(&["--timer-slack", "1ns"]);
     assert!(
         threads
             .iter()
@@ -157,8 +174,7 @@ fn timer_slack_alone_reaches_the_guest_thread() {
 
 #[test]
 fn without_flags_nothing_changes() {
-    let (run, threads, _) = run_and_sample(&[]);
-    assert!(run.status.success(), "guest failed: {}", run.stderr);
+    let (threads, _) = run_and_sample(&[]);
     assert!(
         threads.iter().all(|t| t.policy == 0),
         "a thread runs under a real-time policy:\n{threads:#?}"
@@ -167,21 +183,26 @@ fn without_flags_nothing_changes() {
 
 #[test]
 fn rt_preset_gives_fifo_minimal_slack_and_locked_memory() {
-    let (run, threads, locked_kib) = run_and_sample(&["--rt"]);
-    assert!(run.status.success(), "guest failed: {}", run.stderr);
+    if !privilege::require(
+        "rt_preset_gives_fifo_minimal_slack_and_locked_memory",
+        &[Need::FifoPriority(80), Need::LockAllMemory],
+    ) {
+        return;
+    }
+    let (threads, locked_kib) = run_and_sample(&["--rt"]);
     assert!(
         threads
             .iter()
             .filter(|t| is_guest_thread(t))
             .any(|t| t.policy == 1 && t.rt_priority == 80 && t.timer_slack_ns <= 1),
-        "--rt (as root) should give SCHED_FIFO 80 and at most 1 ns slack:\n{threads:#?}"
+        "--rt with the privilege should give SCHED_FIFO 80 and at most 1 ns slack:\n{threads:#?}"
     );
     // The binary and its heap, at least: tens of MiB.
     assert!(
         locked_kib > 16 * 1024,
         "--rt should lock the process's memory, VmLck is {locked_kib} KiB"
     );
-    let (_, _, unlocked_kib) = run_and_sample(&[]);
+    let (_, unlocked_kib) = run_and_sample(&[]);
     assert_eq!(unlocked_kib, 0, "without --rt or --mlock nothing is locked");
 }
 
@@ -232,18 +253,41 @@ fn malformed_values_are_refused_by_name() {
     }
 }
 
-/// As an unprivileged user (`setpriv`), SCHED_FIFO is `EPERM`: the error says so,
-/// and `--rt` runs without a priority only if it can still lock memory.
+/// Without the privilege, SCHED_FIFO is `EPERM`, and the error says so. The
+/// child gets `RLIMIT_RTPRIO` 0 (so a raised limit of the CI shell does not
+/// count) and, when the test runs as root, drops to `nobody` with `setpriv` (so
+/// `CAP_SYS_NICE` does not count either). Needs no privilege itself.
 #[test]
 fn an_unprivileged_user_gets_eperm_by_name() {
-    let mut command = Command::new("setpriv");
+    // SAFETY: geteuid(2) cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    let mut command = if root {
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(default_binary());
+        command
+    } else {
+        Command::new(default_binary())
+    };
     command
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(default_binary())
         .args(["run", "--rt-priority", "10"])
         .arg(sleeping_guest())
         .env("HOME", "/tmp")
         .env("WASMER_DIR", "/tmp/rt-flags-wasmer");
+    // SAFETY: setrlimit(2) is async-signal-safe; nothing else runs in the child.
+    unsafe {
+        command.pre_exec(|| {
+            let zero = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            if libc::setrlimit(libc::RLIMIT_RTPRIO, &zero) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     let run = refused_with(command);
     let line = error_line(&run, "--rt-priority 10");
     assert!(line.contains("Operation not permitted"), "{line}");

@@ -4,7 +4,7 @@ use crate::patches;
 use crate::snapshots::Tracking;
 use crate::workspace::Workspace;
 use anyhow::{Context, Result, bail};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Checks the patch series (also every prefix and every PR export against
@@ -65,7 +65,10 @@ pub fn run(ws: &Workspace) -> Result<()> {
     step("upstream wasmer from the pristine crates (control of tests/dispatch_cost.rs)");
     crate::upstream_build::run(ws)?;
     step("cargo test --release --locked --workspace");
-    cargo(ws, &snapshots.env(), &test)?;
+    let records = TestRecords::clear(ws)?;
+    let tests = cargo(ws, &snapshots.env(), &test);
+    records.print()?;
+    tests?;
     step("insta snapshots: none pending, none unreferenced");
     snapshots.check(&[ws.root().join("rt-tests"), ws.root().join("xtask")])?;
     step("vendored wasmer-wasix unit tests");
@@ -102,6 +105,69 @@ pub fn jitter_gate(ws: &Workspace, build: bool) -> Result<()> {
         bail!("the jitter gate failed ({status}); see the lines above and target/rt-report/");
     }
     Ok(())
+}
+
+/// What the timing tests leave in `target/rt-tests/`: every judged check's
+/// trials (`*.trials.txt`, from `rt_tests::judge`) and the list of privileged
+/// tests skipped under `WASMER_RT_SKIP_PRIVILEGED=1`.
+struct TestRecords {
+    dir: PathBuf,
+}
+
+impl TestRecords {
+    /// Removes the records of earlier runs, so that only this run's are printed.
+    fn clear(ws: &Workspace) -> Result<Self> {
+        let dir = ws.root().join("target/rt-tests");
+        if dir.is_dir() {
+            for entry in std::fs::read_dir(&dir)? {
+                let path = entry?.path();
+                if Self::is_record(&path) {
+                    std::fs::remove_file(&path)
+                        .with_context(|| format!("removing {}", path.display()))?;
+                }
+            }
+        }
+        Ok(TestRecords { dir })
+    }
+
+    fn is_record(path: &Path) -> bool {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        name.ends_with(".trials.txt") || name == "skipped-privileged.txt"
+    }
+
+    /// Prints every check's trials (pass or fail) and how many privileged tests
+    /// were skipped.
+    fn print(&self) -> Result<()> {
+        step("every judged check, every trial (target/rt-tests/*.trials.txt)");
+        let mut records: Vec<PathBuf> = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries
+                .map(|e| e.map(|e| e.path()))
+                .collect::<std::io::Result<_>>()?,
+            Err(_) => Vec::new(),
+        };
+        records.retain(|p| p.to_str().is_some_and(|p| p.ends_with(".trials.txt")));
+        records.sort();
+        for path in &records {
+            print!("{}", std::fs::read_to_string(path)?);
+            println!();
+        }
+        println!("{} judged checks", records.len());
+        let skipped =
+            std::fs::read_to_string(self.dir.join("skipped-privileged.txt")).unwrap_or_default();
+        let skipped: Vec<&str> = skipped.lines().collect();
+        if skipped.is_empty() {
+            println!("privileged tests: all ran");
+        } else {
+            println!(
+                "privileged tests: {} NOT RUN (WASMER_RT_SKIP_PRIVILEGED=1):",
+                skipped.len()
+            );
+            for line in skipped {
+                println!("  {line}");
+            }
+        }
+        Ok(())
+    }
 }
 
 fn step(name: &str) {

@@ -26,7 +26,7 @@
 use clap::Parser;
 use rt_tests::dispatch::{self, Call};
 use rt_tests::floor::HostFn;
-use rt_tests::samples::Summary;
+use rt_tests::judge;
 use rt_tests::wasmer::{SleepPath, default_binary};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -219,7 +219,7 @@ fn main() {
                 };
                 match measured {
                     Ok(ns) => results[slot].0.push(ns),
-                    Err(why) => results[slot].1 = Some(why),
+                    Err(why) => results[slot].1 = Some(why.to_string()),
                 }
             }
         }
@@ -263,8 +263,8 @@ fn loop_count(call: Call, scale: f64) -> u32 {
     ((f64::from(base_count(call)) * scale) as u32).max(10)
 }
 
-/// Median, min and max of ns-per-call samples (at ps resolution, through
-/// [`Summary`]).
+/// Median (the judge's, [`judge::median`], as `dispatch_cost` judges), min and
+/// max of ns-per-call samples.
 #[derive(Debug, Clone, Copy)]
 struct NsStats {
     median: f64,
@@ -278,13 +278,10 @@ impl NsStats {
         if samples.is_empty() {
             return None;
         }
-        let ps: Vec<i64> = samples.iter().map(|ns| (ns * 1000.0) as i64).collect();
-        let summary = Summary::of(&ps);
-        let ns = |ps: i64| ps as f64 / 1000.0;
         Some(NsStats {
-            median: ns(summary.p50),
-            min: ns(summary.min),
-            max: ns(summary.max),
+            median: judge::median(samples)?,
+            min: samples.iter().copied().fold(f64::INFINITY, f64::min),
+            max: samples.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         })
     }
 }

@@ -21,11 +21,12 @@
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use rt_tests::bounds::{self, GateBounds};
+use rt_tests::bounds;
 use rt_tests::cyclictest::{self, Column, Status};
 use rt_tests::guests;
 use rt_tests::histogram::LatencyHistogram;
 use rt_tests::host::Host;
+use rt_tests::judge::{Invalid, Judgement, Trial, Verdict};
 use rt_tests::native;
 use rt_tests::plot;
 use rt_tests::samples::LoopRun;
@@ -133,8 +134,10 @@ struct Args {
     #[arg(long)]
     wasmer: Option<PathBuf>,
     /// Act as the CI jitter gate: the loop shape and bounds come from the `[gate]`
-    /// section of `ci/jitter-bounds.toml`; exit with 1 unless one of its `best_of`
-    /// runs keeps `patched` within the bounds of `native`.
+    /// section of `ci/jitter-bounds.toml`; exit with 1 unless the median of its
+    /// `trials` runs keeps `patched` within the bounds of `native` (and no run wakes
+    /// early); every run's figures are printed and written to
+    /// `target/rt-tests/jitter-gate.trials.txt`.
     #[arg(long, conflicts_with_all = ["interval_us", "loops", "duration", "threads"])]
     gate: bool,
 }
@@ -289,25 +292,19 @@ fn main() {
     // cyclictest ignores the distance when it keeps a histogram.
     let with_histogram = args.histogram.is_some() || args.histofall.is_some();
     let distance_us = if with_histogram { 0 } else { args.distance };
-    let (shape, runs) = match &gate {
-        Some(gate) => (
-            Shape {
-                interval_us: gate.interval_us,
-                loops: gate.loops,
-                threads: 1,
-                distance_us: 0,
-            },
-            gate.best_of.max(1),
-        ),
-        None => (
-            Shape {
-                interval_us: args.interval_us,
-                loops,
-                threads,
-                distance_us,
-            },
-            1,
-        ),
+    let shape = match &gate {
+        Some(gate) => Shape {
+            interval_us: gate.interval_us,
+            loops: gate.loops,
+            threads: 1,
+            distance_us: 0,
+        },
+        None => Shape {
+            interval_us: args.interval_us,
+            loops,
+            threads,
+            distance_us,
+        },
     };
     let title = format!(
         "rt-report: {} thread(s) x {} periods of {} us (+{} us per thread), absolute \
@@ -319,9 +316,7 @@ fn main() {
         settings.label()
     );
     let guest = compile_guest(&shape);
-    let mut passed = gate.is_none();
-    let mut last = None;
-    for run in 1..=runs {
+    let run_once = || {
         let results: Vec<Result<Measured, String>> =
             run_all(&shape, &guest, &plans, &settings, &binary, args.quiet)
                 .into_iter()
@@ -340,14 +335,26 @@ fn main() {
         if !args.quiet {
             print_summary(&title, &report);
         }
-        if let Some(gate) = &gate {
-            passed = check_gate(gate, &report, run, runs);
+        (report, results)
+    };
+    let mut last = None;
+    let passed = match &gate {
+        None => {
+            last = Some(run_once());
+            true
         }
-        last = Some((report, results));
-        if passed {
-            break;
+        Some(gate) => {
+            let judgement = Judgement::run("jitter-gate", gate.judged(), gate.trials, |_| {
+                let (report, results) = run_once();
+                let trial = gate_trial(&report);
+                last = Some((report, results));
+                trial
+            });
+            let artifact = judgement.write_artifact();
+            println!("{judgement}\n(written to {})", artifact.display());
+            judgement.verdict == Verdict::Holds
         }
-    }
+    };
     let (report, results) = last.expect("at least one run");
     print_status(&shape, &plans, &results);
     write_outputs(&args, &title, &report, &plans, &results, passed);
@@ -576,72 +583,36 @@ fn run_all(
     results
 }
 
-/// The gate's verdict on one run: every bound of `patched` against `native`,
-/// printed with the quantile, the baseline and the margin. True if all hold.
-fn check_gate(gate: &GateBounds, report: &Report, run: usize, runs: usize) -> bool {
-    let column = |name: &str| report.columns.iter().find(|c| c.name == name);
-    let (Some(native), Some(patched)) = (column("native"), column("patched")) else {
-        unreachable!("the gate always runs native and patched")
+/// One gate run as a trial of the judge: patched's p50, p90 and p99 over
+/// native's (µs) and its early wake-ups; invalid if either column did not run.
+fn gate_trial(report: &Report) -> Result<Trial, Invalid> {
+    let column = |name: &str| {
+        let column = report
+            .columns
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| Invalid::Failed(format!("no {name} column")))?;
+        match &column.error {
+            Some(e) => Err(Invalid::Failed(format!("{name} did not run: {e}"))),
+            None => Ok(column),
+        }
     };
-    let mut ok = true;
-    for (name, c) in [("native", native), ("patched", patched)] {
-        if let Some(e) = &c.error {
-            println!("jitter gate (run {run}/{runs}): FAIL {name} did not run: {e}");
-            ok = false;
-        }
-    }
-    if !ok {
-        return false;
-    }
-    if patched.early > 0 {
-        println!(
-            "jitter gate (run {run}/{runs}): FAIL patched woke before its deadline {} times",
-            patched.early
-        );
-        ok = false;
-    }
-    for (quantile, guest, baseline, bound) in [
-        (
-            "p50",
-            patched.p50_us,
-            native.p50_us,
-            gate.p50_over_native_us,
-        ),
-        (
-            "p90",
-            patched.p90_us,
-            native.p90_us,
-            gate.p90_over_native_us,
-        ),
-        (
-            "p99",
-            patched.p99_us,
-            native.p99_us,
-            gate.p99_over_native_us,
-        ),
-    ] {
-        let limit = baseline + bound;
-        if guest > limit {
-            println!(
-                "jitter gate (run {run}/{runs}): FAIL patched {quantile} = {guest:.1} us exceeds \
-                 native {quantile} ({baseline:.1} us, same run) + {bound} us by {:.1} us",
-                guest - limit
-            );
-            ok = false;
-        } else {
-            println!(
-                "jitter gate (run {run}/{runs}): ok   patched {quantile} = {guest:.1} us <= \
-                 native {quantile} ({baseline:.1} us) + {bound} us ({:.1} us to spare)",
-                limit - guest
-            );
-        }
-    }
-    if ok {
-        println!("jitter gate: passed");
-    } else if run == runs {
-        println!("jitter gate: failed in all {runs} runs");
-    }
-    ok
+    let (native, patched) = (column("native")?, column("patched")?);
+    let line = |c: &ColumnReport| {
+        format!(
+            "{:<8} n {:>5}  p50 {:>8.1}  p90 {:>8.1}  p99 {:>8.1}  max {:>8.1} us  early {}",
+            c.name, c.count, c.p50_us, c.p90_us, c.p99_us, c.max_us, c.early
+        )
+    };
+    Ok(Trial {
+        figures: vec![
+            patched.p50_us - native.p50_us,
+            patched.p90_us - native.p90_us,
+            patched.p99_us - native.p99_us,
+            patched.early as f64,
+        ],
+        detail: format!("{}\n{}", line(native), line(patched)),
+    })
 }
 
 /// Runs one column; each of its threads must report every loop.
@@ -695,7 +666,8 @@ fn guest_threads(
         .saturating_add(Duration::from_secs(5));
     let out = Host::BinaryWithFlags(binary, &flags)
         .run(path, guest, limit)
-        .into_stdout()?;
+        .into_stdout(limit)
+        .map_err(|e| e.to_string())?;
     // Guest threads have no host thread id of their own in the report.
     Ok(LoopRun::parse_threads(&out)?
         .into_iter()
@@ -772,7 +744,8 @@ fn with_progress<T>(
 }
 
 fn column_report(plan: &Plan, measured: &Result<Measured, String>) -> ColumnReport {
-    let us = |ns: f64| (ns / 100.0).round() / 10.0;
+    // Exact (the gate judges these): ns / 1000, not rounded.
+    let us = |ns: f64| ns / 1e3;
     let mut report = ColumnReport {
         name: plan.name,
         flags: plan.flags.clone(),
@@ -855,6 +828,7 @@ fn fail(message: &str) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rt_tests::bounds::GateBounds;
 
     fn column(name: &'static str, p50: f64, p90: f64, p99: f64, early: u64) -> ColumnReport {
         ColumnReport {
@@ -891,31 +865,45 @@ mod tests {
     const GATE: GateBounds = GateBounds {
         loops: 2000,
         interval_us: 1000,
-        best_of: 3,
+        trials: 1,
         p50_over_native_us: 50.0,
         p90_over_native_us: 250.0,
         p99_over_native_us: 1000.0,
     };
 
-    #[test]
-    fn the_gate_holds_within_the_bounds() {
-        let native = column("native", 80.0, 100.0, 120.0, 0);
-        let patched = column("patched", 129.0, 349.0, 1119.0, 0);
-        assert!(check_gate(&GATE, &report(native, patched), 1, 1));
+    fn verdict(native: ColumnReport, patched: ColumnReport) -> Verdict {
+        let report = report(native, patched);
+        Judgement::run("gate-unit", GATE.judged(), 1, |_| gate_trial(&report)).verdict
     }
 
     #[test]
-    fn the_gate_fails_on_any_quantile_or_an_early_wake_up() {
+    fn the_gate_holds_within_the_bounds() {
+        let native = column("native", 80.0, 100.0, 120.0, 0);
+        let patched = column("patched", 130.0, 350.0, 1120.0, 0);
+        assert_eq!(verdict(native, patched), Verdict::Holds);
+    }
+
+    #[test]
+    fn the_gate_breaks_on_each_quantile_and_an_early_wake_up() {
         let native = || column("native", 80.0, 100.0, 120.0, 0);
-        for patched in [
-            column("patched", 131.0, 100.0, 120.0, 0),
-            column("patched", 80.0, 351.0, 120.0, 0),
-            column("patched", 80.0, 100.0, 1121.0, 0),
-            column("patched", 80.0, 100.0, 120.0, 1),
-            // Upstream's path at 1 ms.
-            column("patched", 1000.0, 1800.0, 2500.0, 0),
+        for (patched, broken) in [
+            (column("patched", 130.1, 100.0, 120.0, 0), 0),
+            (column("patched", 80.0, 350.1, 120.0, 0), 1),
+            (column("patched", 80.0, 100.0, 1120.1, 0), 2),
+            (column("patched", 80.0, 100.0, 120.0, 1), 3),
         ] {
-            assert!(!check_gate(&GATE, &report(native(), patched), 1, 1));
+            assert_eq!(verdict(native(), patched), Verdict::Broken(vec![broken]));
         }
+        // Upstream's path at 1 ms.
+        let upstream = column("patched", 1000.0, 1800.0, 2500.0, 0);
+        assert_eq!(verdict(native(), upstream), Verdict::Broken(vec![0, 1, 2]));
+    }
+
+    #[test]
+    fn a_column_that_did_not_run_is_invalid_not_broken() {
+        let mut patched = column("patched", 80.0, 100.0, 120.0, 0);
+        patched.error = Some("the guest hung".to_owned());
+        let verdict = verdict(column("native", 80.0, 100.0, 120.0, 0), patched);
+        assert!(matches!(verdict, Verdict::Invalid(_)), "{verdict:?}");
     }
 }

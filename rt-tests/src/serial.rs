@@ -1,0 +1,73 @@
+//! Timing tests run one at a time, across test threads and test binaries.
+//!
+//! `cargo test` runs a binary's tests on several threads, and `cargo nextest`
+//! runs tests of different binaries at once; on a 2-core machine two timing
+//! tests side by side measure each other. Every timing test holds
+//! [`timing`]'s guard while it measures: an exclusive `flock(2)` on
+//! `target/rt-tests/timing.lock`. The lock is taken per open file description,
+//! so it excludes other threads of the same process as well as other processes,
+//! and the kernel drops it when a test process dies.
+
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+/// Held while a timing test measures; dropping it lets the next one run.
+#[derive(Debug)]
+pub struct TimingGuard {
+    _lock: File,
+}
+
+/// Waits until no other timing test runs, then holds the lock until the guard
+/// drops. Says on stderr when it had to wait more than a second.
+pub fn timing() -> TimingGuard {
+    let dir = crate::guests::artifact_dir();
+    std::fs::create_dir_all(&dir).expect("creating target/rt-tests");
+    let path = dir.join("timing.lock");
+    let file = File::options()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
+    let start = Instant::now();
+    loop {
+        // SAFETY: flock(2) on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+            break;
+        }
+        let error = std::io::Error::last_os_error();
+        assert!(
+            error.kind() == std::io::ErrorKind::Interrupted,
+            "locking {}: {error}",
+            path.display()
+        );
+    }
+    let waited = start.elapsed();
+    if waited > Duration::from_secs(1) {
+        eprintln!("waited {waited:.1?} for another timing test to finish");
+    }
+    TimingGuard { _lock: file }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_holder_waits_for_the_first() {
+        let first = timing();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let _second = timing();
+            tx.send(()).unwrap();
+        });
+        assert!(
+            rx.recv_timeout(Duration::from_millis(200)).is_err(),
+            "the second holder did not wait"
+        );
+        drop(first);
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("the second holder got the lock");
+        waiter.join().unwrap();
+    }
+}
