@@ -1,9 +1,12 @@
 //! Real-time settings of a run (priority, timer slack, CPU affinity, locked memory):
-//! as `wasmer run` flags for a guest, and applied to the calling thread for the
-//! native loop it is compared with, so both run under the same settings.
+//! as `wasmer run` flags for a guest, and, through `wasmer run`'s own
+//! implementation of those flags, applied to the native loop it is compared
+//! with, so both run under the same settings.
 
+use clap::Parser as _;
 use serde::Serialize;
-use std::io;
+use wasmer_cli::realtime::RealtimeOptions;
+pub use wasmer_cli::realtime::ThreadProfile;
 
 /// The real-time settings of a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -16,17 +19,23 @@ pub struct RtSettings {
     pub cpus: Option<Vec<usize>>,
     /// `mlockall(MCL_CURRENT | MCL_FUTURE)`.
     pub mlock: bool,
+    /// `wasmer run --rt`: 1 ns slack and mlock, plus `SCHED_FIFO` 80 when the
+    /// host permits it; explicit settings override it.
+    pub rt: bool,
 }
 
 impl RtSettings {
-    /// What `wasmer run --rt` asks for as root: `SCHED_FIFO` 80, 1 ns slack, mlock.
+    /// `wasmer run --rt`.
     pub fn rt_preset() -> Self {
         RtSettings {
-            priority: Some(80),
-            timer_slack_ns: Some(1),
-            cpus: None,
-            mlock: true,
+            rt: true,
+            ..RtSettings::default()
         }
+    }
+
+    /// The `SCHED_FIFO` priority asked for (`--rt` asks for 80), for reports.
+    pub fn requested_priority(&self) -> Option<u8> {
+        self.priority.or(self.rt.then_some(80))
     }
 
     /// True when nothing is changed.
@@ -50,6 +59,9 @@ impl RtSettings {
         if self.mlock {
             flags.push("--mlock".to_string());
         }
+        if self.rt {
+            flags.push("--rt".to_string());
+        }
         flags
     }
 
@@ -71,91 +83,21 @@ impl RtSettings {
         if self.mlock {
             parts.push("mlock".to_string());
         }
+        if self.rt {
+            parts.push("--rt (fifo 80 if permitted, slack 1 ns, mlock)".to_string());
+        }
         parts.join(", ")
     }
 
-    /// Applies the settings to the calling thread (and `mlockall` to the process).
-    /// The thread's previous priority, slack and affinity come back when the guard
-    /// drops; locked memory stays locked.
-    pub fn apply_to_this_thread(&self) -> io::Result<ThreadSettingsGuard> {
-        let mut guard = ThreadSettingsGuard::default();
-        if self.mlock {
-            // SAFETY: plain syscall.
-            check(unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) })?;
-        }
-        if let Some(slack) = self.timer_slack_ns {
-            // SAFETY: PR_GET/SET_TIMERSLACK touch only the calling thread.
-            let previous = unsafe { libc::prctl(libc::PR_GET_TIMERSLACK) };
-            check(previous)?;
-            check(unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, slack as libc::c_ulong) })?;
-            guard.timer_slack_ns = Some(previous as libc::c_ulong);
-        }
-        if let Some(cpus) = &self.cpus {
-            let size = std::mem::size_of::<libc::cpu_set_t>();
-            // SAFETY: cpu_set_t is plain data; CPU numbers are checked against
-            // CPU_SETSIZE before CPU_SET.
-            unsafe {
-                let mut previous: libc::cpu_set_t = std::mem::zeroed();
-                check(libc::sched_getaffinity(0, size, &mut previous))?;
-                let mut wanted: libc::cpu_set_t = std::mem::zeroed();
-                for &cpu in cpus {
-                    if cpu >= libc::CPU_SETSIZE as usize {
-                        return Err(io::Error::from_raw_os_error(libc::EINVAL));
-                    }
-                    libc::CPU_SET(cpu, &mut wanted);
-                }
-                check(libc::sched_setaffinity(0, size, &wanted))?;
-                guard.affinity = Some(previous);
-            }
-        }
-        if let Some(priority) = self.priority {
-            // SAFETY: plain syscalls on the calling thread.
-            unsafe {
-                let policy = libc::sched_getscheduler(0);
-                check(policy)?;
-                let mut previous: libc::sched_param = std::mem::zeroed();
-                check(libc::sched_getparam(0, &mut previous))?;
-                let param = libc::sched_param {
-                    sched_priority: libc::c_int::from(priority),
-                };
-                check(libc::sched_setscheduler(0, libc::SCHED_FIFO, &param))?;
-                guard.scheduler = Some((policy, previous));
-            }
-        }
-        Ok(guard)
-    }
-}
-
-fn check(rc: libc::c_int) -> io::Result<()> {
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// The calling thread's settings before [`RtSettings::apply_to_this_thread`],
-/// restored on drop.
-#[derive(Default)]
-pub struct ThreadSettingsGuard {
-    timer_slack_ns: Option<libc::c_ulong>,
-    affinity: Option<libc::cpu_set_t>,
-    scheduler: Option<(libc::c_int, libc::sched_param)>,
-}
-
-impl Drop for ThreadSettingsGuard {
-    fn drop(&mut self) {
-        // SAFETY: the same syscalls with the values read before they were changed.
-        unsafe {
-            if let Some((policy, param)) = self.scheduler.take() {
-                libc::sched_setscheduler(0, policy, &param);
-            }
-            if let Some(set) = self.affinity.take() {
-                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-            }
-            if let Some(slack) = self.timer_slack_ns.take() {
-                libc::prctl(libc::PR_SET_TIMERSLACK, slack);
-            }
-        }
+    /// Checks the settings against this host, locks memory for `mlock` or `rt`,
+    /// and returns what each native thread applies: `wasmer run`'s own code
+    /// (`wasmer_cli::realtime`, from patch 0012) with the same flags, so the
+    /// native loop runs exactly as the guest's threads do, `--rt`'s fallback
+    /// without a priority included.
+    pub fn prepare(&self) -> Result<Option<ThreadProfile>, String> {
+        let args = std::iter::once("wasmer-run".to_owned()).chain(self.wasmer_flags());
+        let options = RealtimeOptions::try_parse_from(args).map_err(|e| e.to_string())?;
+        options.prepare().map_err(|e| format!("{e:#}"))
     }
 }
 
@@ -170,6 +112,7 @@ mod tests {
             timer_slack_ns: Some(1),
             cpus: Some(vec![0, 1]),
             mlock: true,
+            rt: false,
         };
         assert_eq!(
             settings.wasmer_flags().join(" "),
@@ -177,5 +120,25 @@ mod tests {
         );
         assert!(RtSettings::default().wasmer_flags().is_empty());
         assert_eq!(settings.label(), "fifo 80, slack 1 ns, cpus [0, 1], mlock");
+        assert_eq!(RtSettings::rt_preset().wasmer_flags(), ["--rt"]);
+    }
+
+    #[test]
+    fn the_native_loop_parses_the_flags_as_wasmer_run_does() {
+        assert!(RtSettings::default().prepare().unwrap().is_none());
+        let slack = RtSettings {
+            timer_slack_ns: Some(1000),
+            ..RtSettings::default()
+        };
+        let profile = slack.prepare().unwrap().expect("a profile");
+        let _applied = profile.apply_to_current_thread().unwrap();
+        // SAFETY: PR_GET_TIMERSLACK only reads the calling thread's slack.
+        assert_eq!(unsafe { libc::prctl(libc::PR_GET_TIMERSLACK) }, 1000);
+        let refused = RtSettings {
+            cpus: Some(vec![1000]),
+            ..RtSettings::default()
+        };
+        let error = refused.prepare().unwrap_err();
+        assert!(error.contains("--cpu-affinity"), "{error}");
     }
 }

@@ -30,7 +30,7 @@ use rt_tests::judge::{Invalid, Judgement, Trial, Verdict};
 use rt_tests::native;
 use rt_tests::plot;
 use rt_tests::samples::LoopRun;
-use rt_tests::tuning::RtSettings;
+use rt_tests::tuning::{RtSettings, ThreadProfile};
 use rt_tests::wasmer::{SleepPath, default_binary};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -115,7 +115,8 @@ struct Args {
     /// Also write the results in cyclictest's JSON layout to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// The `wasmer run --rt` settings as root: SCHED_FIFO 80, 1 ns timer slack, mlock.
+    /// `wasmer run --rt` for the guest and, through the same code, for the native
+    /// loop: 1 ns timer slack, mlock, and SCHED_FIFO 80 when the host permits it.
     #[arg(long, conflicts_with_all = ["priority", "timer_slack_ns", "mlock"])]
     rt: bool,
     /// Timer slack in ns (at least 1).
@@ -267,6 +268,7 @@ fn main() {
             timer_slack_ns: args.timer_slack_ns,
             cpus,
             mlock: args.mlock,
+            rt: false,
         }
     };
     let binary = args.wasmer.clone().unwrap_or_else(default_binary);
@@ -402,13 +404,13 @@ fn plans(settings: &RtSettings, no_legacy: bool) -> Vec<Plan> {
             name: "native",
             path: None,
             flags: Vec::new(),
-            priority: settings.priority,
+            priority: settings.requested_priority(),
         },
         Plan {
             name: "patched",
             path: Some(SleepPath::Precise),
             flags: flags.clone(),
-            priority: settings.priority,
+            priority: settings.requested_priority(),
         },
     ];
     if !settings.is_default() {
@@ -424,7 +426,7 @@ fn plans(settings: &RtSettings, no_legacy: bool) -> Vec<Plan> {
             name: "legacy",
             path: Some(SleepPath::Legacy),
             flags,
-            priority: settings.priority,
+            priority: settings.requested_priority(),
         });
     }
     plans
@@ -677,13 +679,20 @@ fn guest_threads(
 
 /// cyclictest's measuring threads in this process, each with `settings` applied.
 fn native_threads(shape: &Shape, settings: &RtSettings) -> ColumnRun {
+    let profile = settings
+        .prepare()
+        .map_err(|e| format!("{} for the native loop: {e}", settings.label()))?;
+    let profile = profile.as_ref();
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..shape.threads)
             .map(|thread| {
                 scope.spawn(move || -> Result<(u64, LoopRun), String> {
-                    let _guard = settings.apply_to_this_thread().map_err(|e| {
-                        format!("applying {} to the native loop: {e}", settings.label())
-                    })?;
+                    let _applied = profile
+                        .map(ThreadProfile::apply_to_current_thread)
+                        .transpose()
+                        .map_err(|e| {
+                            format!("applying {} to the native loop: {e:#}", settings.label())
+                        })?;
                     // SAFETY: gettid has no preconditions.
                     let tid = unsafe { libc::gettid() } as u64;
                     let run = native::sleep_loop(
@@ -801,7 +810,7 @@ fn print_summary(title: &str, report: &Report) {
 fn default_name(shape: &Shape, settings: &RtSettings) -> String {
     let tuning = if settings.is_default() {
         "default".to_string()
-    } else if *settings == RtSettings::rt_preset() {
+    } else if settings.rt {
         "rt".to_string()
     } else {
         "tuned".to_string()

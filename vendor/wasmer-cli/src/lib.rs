@@ -31,6 +31,17 @@ mod utils;
 
 mod edge_config;
 
+/// The real-time settings of `wasmer run` (`--rt`, `--rt-priority`,
+/// `--timer-slack`, `--cpu-affinity`, `--mlock`), for tools that must run their
+/// own threads exactly as `wasmer run` runs a guest's: parse the same flags into
+/// [`RealtimeOptions`](realtime::RealtimeOptions), [`prepare`] them, and apply
+/// the resulting [`ThreadProfile`](realtime::ThreadProfile) to each thread.
+///
+/// [`prepare`]: realtime::RealtimeOptions::prepare
+pub mod realtime {
+    pub use crate::commands::run::realtime::{Applied, CpuList, RealtimeOptions, ThreadProfile};
+}
+
 /// Version number of this crate.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 

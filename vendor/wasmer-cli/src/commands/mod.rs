@@ -20,7 +20,7 @@ mod inspect;
 mod journal;
 pub(crate) mod namespace;
 mod package;
-mod run;
+pub(crate) mod run;
 mod self_update;
 pub mod ssh;
 mod validate;

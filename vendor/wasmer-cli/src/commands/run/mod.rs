@@ -2,7 +2,7 @@
 
 mod capabilities;
 mod package_source;
-mod realtime;
+pub(crate) mod realtime;
 mod runtime;
 mod target;
 mod timing;

@@ -66,7 +66,17 @@ impl ThreadProfile {
     fn is_empty(&self) -> bool {
         *self == ThreadProfile::default()
     }
+
+    /// Applies these settings to the calling thread, as `wasmer run` does on
+    /// each guest thread; the thread's previous settings come back when the
+    /// returned guard drops. For a tool that must run its own threads exactly as
+    /// `wasmer run` runs the guest's (a native baseline, say).
+    pub fn apply_to_current_thread(&self) -> anyhow::Result<Applied> {
+        platform::apply(self)
+    }
 }
+
+pub use platform::Applied;
 
 impl RealtimeOptions {
     /// Checks the flags against this host and locks memory for `--mlock`.
@@ -115,16 +125,6 @@ impl RealtimeOptions {
         Ok((!profile.is_empty()).then_some(profile))
     }
 }
-
-/// Applies `profile` to the calling thread until the returned guard is dropped.
-#[cfg(target_os = "linux")]
-pub(super) fn apply_here(profile: &ThreadProfile) -> anyhow::Result<Applied> {
-    platform::apply(profile)
-}
-
-/// The calling thread's settings before [`apply_here`], restored on drop.
-#[cfg(target_os = "linux")]
-pub(super) use platform::Applied;
 
 /// Applies `profile` on a short-lived thread, so that a setting the host refuses
 /// is reported before the guest starts.
@@ -380,6 +380,7 @@ mod platform {
 
     pub const MAX_CPUS: usize = 1024;
 
+    /// Nothing to restore: off Linux, no setting is ever applied.
     pub struct Applied;
 
     pub fn apply(_profile: &ThreadProfile) -> anyhow::Result<Applied> {

@@ -398,7 +398,9 @@ fn native_loop(
     loops: u64,
     profile: Option<&ThreadProfile>,
 ) -> Result<Summary, Error> {
-    let _applied = profile.map(super::realtime::apply_here).transpose()?;
+    let _applied = profile
+        .map(ThreadProfile::apply_to_current_thread)
+        .transpose()?;
     let now = || {
         let mut ts = libc::timespec {
             tv_sec: 0,
