@@ -4,9 +4,18 @@
 //! committed workspace (`HEAD`) under `target/revert-check/tree/` whose `vendor/`
 //! is the pristine crates plus the series without that patch, runs the suite
 //! there (`cargo test --release --locked -p rt-tests --no-fail-fast`), and
-//! requires it to fail. A later patch that no longer applies, or no longer
-//! builds, counts as a failure too: the series cannot ship without the reverted
-//! patch. Each run's log goes to `target/revert-check/<patch>.log`.
+//! classifies what happened. Only failing tests count as proof:
+//! - a later patch that no longer applies without it is left out too (it needs
+//!   the patch), and the verdict names it;
+//! - if the tree then does not build, the patches of every PR that needs the
+//!   patch's PR (`patches/prs.toml`) are left out as well, and the suite runs
+//!   again;
+//! - a tree that still does not build proves nothing ("does not build"), nor
+//!   does a green suite ("not seen"); both fail the check.
+//!
+//! Each run's log goes to `target/revert-check/<patch>.log`, and the summary
+//! gives every patch's verdict, what was left out with it, the tests that saw
+//! it and the time it took.
 //!
 //! Two things keep the verdicts about the patch and nothing else:
 //! - One tree is rewritten for every patch, and the copies share the scratch
@@ -16,12 +25,13 @@
 //!   separate copies would let cargo reuse one copy's build for the next.
 //! - Only rt-tests runs: xtask's own tests check the real series (contiguous
 //!   numbering, vendor equality), which a copy without one patch breaks by
-//!   construction. The dispatch-cost control gets upstream's CLI through
+//!   construction. The controls that run upstream's CLI get it through
 //!   `WASMER_RT_UPSTREAM` (built first if missing).
 //!
 //! It is slow (a build and a suite run per patch), so CI does not run it;
 //! its result goes into the closing note of the work it proves.
 
+use crate::export::Pr;
 use crate::manifest::Manifest;
 use crate::monorepo::copy_tree;
 use crate::patches;
@@ -30,21 +40,33 @@ use crate::workspace::Workspace;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// What happened to the suite without one patch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// The series does not apply without it.
-    DoesNotApply(String),
-    /// The suite failed: these tests failed or these crates did not compile.
-    Red(Vec<String>),
-    /// The suite passed: it cannot see this patch.
-    Green,
+    /// Tests failed: the suite sees the patch. The proof.
+    Seen(Vec<String>),
+    /// The tree does not build (these crates): no proof either way.
+    DoesNotBuild(Vec<String>),
+    /// The suite passed: it cannot see the patch.
+    NotSeen,
+}
+
+/// One patch's verdict.
+#[derive(Debug)]
+struct Verdict {
+    patch: String,
+    /// The patches left out with it because they need it.
+    with: Vec<String>,
+    outcome: Outcome,
+    took: Duration,
 }
 
 /// Runs the check for `names` (patch file names or their stems; empty: all).
 pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
     let series = Series::load(&ws.patches_dir())?;
+    let prs = crate::export::load(ws, &series)?;
     let chosen = choose(series.entries(), names)?;
     let root = ws.root().join("target/revert-check");
     let target_dir = crate::scratch::target_dir(ws)?;
@@ -52,7 +74,8 @@ pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
     if !upstream.is_file() {
         crate::upstream_build::run(ws)?;
     }
-    let mut results = Vec::new();
+    let started = Instant::now();
+    let mut verdicts = Vec::new();
     for name in &chosen {
         println!("==> without {name}");
         let run = Run {
@@ -61,26 +84,95 @@ pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
             target_dir: &target_dir,
             upstream: &upstream,
         };
-        let outcome = check_one(ws, &series, name, &run)?;
-        println!("    {}", describe(&outcome));
-        results.push((name.clone(), outcome));
+        let start = Instant::now();
+        let (with, outcome) = check_patch(ws, &series, &prs, name, &run)?;
+        let verdict = Verdict {
+            patch: name.clone(),
+            with,
+            outcome,
+            took: start.elapsed(),
+        };
+        println!("    {}", describe(&verdict));
+        verdicts.push(verdict);
     }
-    println!("\nrevert-check:");
-    for (name, outcome) in &results {
-        println!("  {name}: {}", describe(outcome));
+    println!("\nrevert-check ({:.0?} in all):", started.elapsed());
+    for verdict in &verdicts {
+        println!("  {}: {}", verdict.patch, describe(verdict));
     }
-    let unseen: Vec<&str> = results
+    let unproven: Vec<&str> = verdicts
         .iter()
-        .filter(|(_, o)| *o == Outcome::Green)
-        .map(|(n, _)| n.as_str())
+        .filter(|v| !matches!(v.outcome, Outcome::Seen(_)))
+        .map(|v| v.patch.as_str())
         .collect();
-    if !unseen.is_empty() {
+    if !unproven.is_empty() {
         bail!(
-            "the suite passes without {}: it cannot see these patches",
-            unseen.join(", ")
+            "no test proves the suite sees {} (see above)",
+            unproven.join(", ")
         );
     }
     Ok(())
+}
+
+/// Leaves `name` out (with the patches that need it) and runs the suite; if
+/// the tree does not build, leaves out the PRs that need the patch's PR too and
+/// runs it again.
+fn check_patch(
+    ws: &Workspace,
+    series: &Series,
+    prs: &[Pr],
+    name: &str,
+    run: &Run<'_>,
+) -> Result<(Vec<String>, Outcome)> {
+    let mut left_out = vec![name.to_owned()];
+    let outcome = check_one(ws, series, &mut left_out, run)?;
+    if !matches!(outcome, Outcome::DoesNotBuild(_)) {
+        return Ok((left_out.split_off(1), outcome));
+    }
+    let dependents = dependent_patches(prs, name);
+    if dependents.iter().all(|d| left_out.contains(d)) {
+        return Ok((left_out.split_off(1), outcome));
+    }
+    println!("    does not build; again without the PRs that need it: {dependents:?}");
+    for dependent in dependents {
+        if !left_out.contains(&dependent) {
+            left_out.push(dependent);
+        }
+    }
+    let outcome = check_one(ws, series, &mut left_out, run)?;
+    Ok((left_out.split_off(1), outcome))
+}
+
+/// The patches of every PR that needs, directly or not, the PR holding `patch`.
+fn dependent_patches(prs: &[Pr], patch: &str) -> Vec<String> {
+    let Some(home) = prs
+        .iter()
+        .position(|pr| pr.patches.iter().any(|p| p == patch))
+    else {
+        return Vec::new();
+    };
+    let mut needing = vec![false; prs.len()];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (i, pr) in prs.iter().enumerate() {
+            let needs_it = pr.needs.iter().any(|n| {
+                n == &prs[home].name
+                    || prs
+                        .iter()
+                        .enumerate()
+                        .any(|(j, q)| needing[j] && &q.name == n)
+            });
+            if i != home && !needing[i] && needs_it {
+                needing[i] = true;
+                changed = true;
+            }
+        }
+    }
+    prs.iter()
+        .enumerate()
+        .filter(|(i, _)| needing[*i])
+        .flat_map(|(_, pr)| pr.patches.iter().cloned())
+        .collect()
 }
 
 /// The series entries matching `names` (all of them for none).
@@ -104,11 +196,23 @@ fn stem(name: &str) -> &str {
     name.strip_suffix(".patch").unwrap_or(name)
 }
 
-fn describe(outcome: &Outcome) -> String {
-    match outcome {
-        Outcome::DoesNotApply(why) => format!("red: the series does not apply ({why})"),
-        Outcome::Red(failures) => format!("red: {}", failures.join(", ")),
-        Outcome::Green => "GREEN: the suite does not notice".to_owned(),
+fn describe(verdict: &Verdict) -> String {
+    let with = if verdict.with.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (left out with {}, which need it)",
+            verdict.with.join(", ")
+        )
+    };
+    let took = format!("{:.0?}", verdict.took);
+    match &verdict.outcome {
+        Outcome::Seen(tests) => format!("SEEN by {}{with}, {took}", tests.join(", ")),
+        Outcome::DoesNotBuild(crates) => format!(
+            "NO PROOF: does not build ({}){with}, {took}",
+            crates.join(", ")
+        ),
+        Outcome::NotSeen => format!("NOT SEEN: every test passes{with}, {took}"),
     }
 }
 
@@ -120,16 +224,27 @@ struct Run<'a> {
     upstream: &'a Path,
 }
 
-fn check_one(ws: &Workspace, series: &Series, name: &str, run: &Run<'_>) -> Result<Outcome> {
+/// Builds the tree without the patches in `left_out`, adding to it each later
+/// patch that does not apply without them, and runs the suite.
+fn check_one(
+    ws: &Workspace,
+    series: &Series,
+    left_out: &mut Vec<String>,
+    run: &Run<'_>,
+) -> Result<Outcome> {
     let dir = run.dir;
     let manifest = Manifest::load(&ws.manifest_path())?;
     let monorepo = patches::pristine(ws, &manifest)?;
     for (entry, path) in series.entries().iter().zip(series.paths()) {
-        if entry == name {
+        if left_out.contains(entry) {
             continue;
         }
-        if let Err(error) = monorepo.apply(&path) {
-            return Ok(Outcome::DoesNotApply(format!("{error:#}")));
+        if monorepo.apply(&path).is_err() {
+            println!(
+                "    {entry} does not apply without {}: left out too",
+                left_out[0]
+            );
+            left_out.push(entry.clone());
         }
     }
     if dir.exists() {
@@ -142,10 +257,12 @@ fn check_one(ws: &Workspace, series: &Series, name: &str, run: &Run<'_>) -> Resu
         .entries()
         .iter()
         .map(String::as_str)
-        .filter(|e| *e != name)
+        .filter(|e| !left_out.iter().any(|l| l == e))
         .collect();
     std::fs::write(dir.join("patches/series"), kept.join("\n") + "\n")?;
-    std::fs::remove_file(dir.join("patches").join(name))?;
+    for name in left_out.iter() {
+        std::fs::remove_file(dir.join("patches").join(name))?;
+    }
     std::fs::create_dir_all(dir.join("vendor"))?;
     std::fs::copy(ws.manifest_path(), dir.join("vendor/crates.toml"))?;
     for krate in &manifest.crates {
@@ -175,18 +292,20 @@ fn check_one(ws: &Workspace, series: &Series, name: &str, run: &Run<'_>) -> Resu
         .status()
         .context("running cargo test")?;
     if status.success() {
-        return Ok(Outcome::Green);
+        return Ok(Outcome::NotSeen);
     }
     let text = std::fs::read_to_string(log_path)?;
-    let failures = failures(&text);
-    Ok(Outcome::Red(if failures.is_empty() {
-        vec![format!(
-            "cargo test failed ({status}), see {}",
-            log_path.display()
-        )]
+    let (tests, crates) = failures(&text);
+    Ok(if !crates.is_empty() {
+        Outcome::DoesNotBuild(crates)
+    } else if !tests.is_empty() {
+        Outcome::Seen(tests)
     } else {
-        failures
-    }))
+        Outcome::DoesNotBuild(vec![format!(
+            "cargo test failed ({status}) without a failing test, see {}",
+            log_path.display()
+        )])
+    })
 }
 
 /// Extracts the committed `HEAD`, except `vendor/`, to `dir`: the check is about
@@ -212,24 +331,24 @@ fn copy_workspace(ws: &Workspace, dir: &Path) -> Result<()> {
 }
 
 /// Failed tests (`test name ... FAILED`) and crates that did not compile.
-fn failures(log: &str) -> Vec<String> {
-    let mut found: Vec<String> = log
-        .lines()
-        .filter_map(|line| {
-            let line = line.trim();
-            if let Some(test) = line
-                .strip_prefix("test ")
-                .and_then(|l| l.strip_suffix(" ... FAILED"))
-            {
-                return Some(test.to_owned());
-            }
-            line.strip_prefix("error: could not compile `")
-                .and_then(|l| l.split('`').next())
-                .map(|krate| format!("{krate} does not compile"))
-        })
-        .collect();
-    found.dedup();
-    found
+fn failures(log: &str) -> (Vec<String>, Vec<String>) {
+    let (mut tests, mut crates) = (Vec::new(), Vec::new());
+    for line in log.lines().map(str::trim) {
+        if let Some(test) = line
+            .strip_prefix("test ")
+            .and_then(|l| l.strip_suffix(" ... FAILED"))
+        {
+            tests.push(test.to_owned());
+        } else if let Some(krate) = line
+            .strip_prefix("error: could not compile `")
+            .and_then(|l| l.split('`').next())
+        {
+            crates.push(krate.to_owned());
+        }
+    }
+    tests.dedup();
+    crates.dedup();
+    (tests, crates)
 }
 
 #[cfg(test)]
@@ -240,7 +359,31 @@ mod tests {
     fn picks_failed_tests_and_compile_errors_from_the_log() {
         let log = "test a ... ok\ntest b ... FAILED\n\
                    error: could not compile `wasmer-wasix` (lib) due to 2 previous errors\n";
-        assert_eq!(failures(log), ["b", "wasmer-wasix does not compile"]);
+        let (tests, crates) = failures(log);
+        assert_eq!(
+            (tests, crates),
+            (vec!["b".to_owned()], vec!["wasmer-wasix".to_owned()])
+        );
+    }
+
+    #[test]
+    fn dependents_are_the_patches_of_prs_needing_it_transitively() {
+        let pr = |name: &str, patches: &[&str], needs: &[&str]| Pr {
+            name: name.to_owned(),
+            title: String::new(),
+            patches: patches.iter().map(|p| p.to_string()).collect(),
+            needs: needs.iter().map(|n| n.to_string()).collect(),
+            summary: String::new(),
+        };
+        let prs = [
+            pr("a", &["1", "2"], &[]),
+            pr("b", &["3"], &["a"]),
+            pr("c", &["4"], &["b"]),
+            pr("d", &["5"], &[]),
+        ];
+        assert_eq!(dependent_patches(&prs, "2"), ["3", "4"]);
+        assert_eq!(dependent_patches(&prs, "3"), ["4"]);
+        assert!(dependent_patches(&prs, "5").is_empty());
     }
 
     #[test]
