@@ -285,7 +285,7 @@ impl Judgement {
             })
             .collect();
         let path = dir.join(format!("{name}.trials.txt"));
-        std::fs::write(&path, self.to_string())
+        std::fs::write(&path, format!("{self}\n"))
             .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
         path
     }

@@ -339,6 +339,9 @@ pub fn run(ws: &Workspace, dir: &Path, check: bool) -> Result<()> {
 pub fn check_with(ws: &Workspace, dir: &Path, checker: &mut Checker) -> Result<()> {
     let series = Series::load(&ws.patches_dir())?;
     let prs = load(ws, &series)?;
+    if prs.is_empty() {
+        bail!("patches/prs.toml declares no PR: there is nothing to check");
+    }
     let mut failed = Vec::new();
     for (index, pr) in prs.iter().enumerate() {
         let repo = checker.repo();
@@ -360,6 +363,9 @@ pub fn check_with(ws: &Workspace, dir: &Path, checker: &mut Checker) -> Result<(
                 .map(|entry| Ok(entry?.path()))
                 .collect::<Result<_>>()?;
             mails.sort();
+            if mails.is_empty() {
+                bail!("PR {}: {} holds no mail", pr.name, folder.display());
+            }
             repo.apply_all(&mails)
                 .with_context(|| format!("PR {}: applying {}", pr.name, folder.display()))?;
         }
