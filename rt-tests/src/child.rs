@@ -58,36 +58,34 @@ pub enum StdoutTo {
     UnreadPipe,
 }
 
-/// Like [`run_limited`], but calls `when_ready` with the child's pid on another
-/// thread once the child has written the line `ready` to stdout (so a test acts
-/// when the guest says it is about to wait, not after a guessed delay). The
-/// returned flag is true if `when_ready` ran.
+/// Like [`run_limited`], but calls `when_ready` with the child's pid once the
+/// child has written the line `ready` to stdout (so a test acts when the guest
+/// says it is about to wait, not after a guessed delay). `when_ready` runs
+/// before the child is reaped, so its pid is still the child's (a zombie at
+/// worst). The returned flag is true if `when_ready` ran; it does not run if
+/// stdout closes or `limit` passes first.
 pub fn run_when_ready(
     command: &mut Command,
     limit: Duration,
     ready: &str,
-    when_ready: impl FnOnce(libc::pid_t) + Send + 'static,
+    when_ready: impl FnOnce(libc::pid_t),
 ) -> std::io::Result<(Finished, bool)> {
     let (tx, rx) = mpsc::channel();
-    let mut acted = None;
+    let mut acted = false;
     let run = run_inner(
         command,
         StdoutTo::Capture,
         limit,
         Some((ready.to_owned(), tx)),
         |pid| {
-            acted = Some(std::thread::spawn(move || {
-                let seen = rx.recv_timeout(limit).is_ok();
-                if seen {
-                    when_ready(pid);
-                }
-                seen
-            }));
+            // The reader drops the sender at end of file, and the watchdog kills
+            // the child at `limit`: this wait ends either way.
+            if rx.recv().is_ok() {
+                when_ready(pid);
+                acted = true;
+            }
         },
     )?;
-    let acted = acted
-        .map(|thread| thread.join().expect("the ready action"))
-        .unwrap_or(false);
     Ok((run, acted))
 }
 
@@ -196,6 +194,8 @@ fn drain(
             return String::new();
         };
         let mut ready = ready;
+        // Where the first line not yet looked at starts.
+        let mut unseen = 0;
         let mut chunk = [0u8; 4096];
         loop {
             match pipe.read(&mut chunk) {
@@ -204,11 +204,16 @@ fn drain(
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(_) => break,
             }
-            if let Some((line, tx)) = &ready
-                && bytes.split(|b| *b == b'\n').any(|l| l == line.as_bytes())
-            {
-                let _ = tx.send(());
-                ready = None;
+            let Some((line, tx)) = &ready else { continue };
+            // Whole lines only: a line still being written is looked at later.
+            while let Some(end) = bytes[unseen..].iter().position(|b| *b == b'\n') {
+                let found = &bytes[unseen..unseen + end] == line.as_bytes();
+                unseen += end + 1;
+                if found {
+                    let _ = tx.send(());
+                    ready = None;
+                    break;
+                }
             }
         }
         String::from_utf8_lossy(&bytes).into_owned()

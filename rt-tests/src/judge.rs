@@ -209,8 +209,19 @@ impl Judgement {
             trials: Vec::new(),
             verdict: Verdict::Invalid(Invalid::Failed("no trial ran".to_owned())),
         };
+        if judgement.bounds.is_empty() {
+            judgement.verdict = Verdict::Invalid(Invalid::Failed("a check without bounds".into()));
+            return judgement;
+        }
         for index in 0..trials {
             match run(index) {
+                Ok(trial) if trial.figures.iter().any(|f| !f.is_finite()) => {
+                    judgement.verdict = Verdict::Invalid(Invalid::Failed(format!(
+                        "trial {index} gave a figure that is not a number: {:?}\n{}",
+                        trial.figures, trial.detail
+                    )));
+                    return judgement;
+                }
                 Ok(trial) if trial.figures.len() == judgement.bounds.len() => {
                     judgement.trials.push(trial)
                 }
@@ -308,6 +319,11 @@ impl Judgement {
     pub fn assert_broken(&self, bounds: &[&str]) {
         self.write_artifact();
         eprintln!("{self}");
+        assert!(
+            !bounds.is_empty(),
+            "{}: a control names the bounds it must break",
+            self.check
+        );
         for bound in bounds {
             assert!(
                 self.bounds.iter().any(|b| b.name == *bound),

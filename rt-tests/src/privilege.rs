@@ -35,7 +35,7 @@ impl Need {
         }
         match self {
             Need::FifoPriority(priority) => {
-                let limit = soft_limit(libc::RLIMIT_RTPRIO);
+                let limit = soft_limit(Limit::RtPriority);
                 (limit < u64::from(priority)).then(|| {
                     format!(
                         "SCHED_FIFO {priority} needs root or RLIMIT_RTPRIO >= {priority} \
@@ -44,7 +44,7 @@ impl Need {
                 })
             }
             Need::LockAllMemory => {
-                (soft_limit(libc::RLIMIT_MEMLOCK) != libc::RLIM_INFINITY).then(|| {
+                (soft_limit(Limit::LockedMemory) != libc::RLIM_INFINITY).then(|| {
                     "mlockall needs root or an unlimited RLIMIT_MEMLOCK \
                      (`sudo prlimit --pid $$ --memlock=unlimited`)"
                         .to_owned()
@@ -54,13 +54,27 @@ impl Need {
     }
 }
 
-fn soft_limit(resource: libc::__rlimit_resource_t) -> u64 {
+/// The resource limits that grant the privileges.
+#[derive(Clone, Copy)]
+enum Limit {
+    RtPriority,
+    LockedMemory,
+}
+
+fn soft_limit(which: Limit) -> u64 {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
-    // SAFETY: getrlimit(2) writes into a valid rlimit.
-    if unsafe { libc::getrlimit(resource, &mut limit) } != 0 {
+    // SAFETY: getrlimit(2) writes into a valid rlimit. (Each constant is passed
+    // directly: their type differs between libcs.)
+    let rc = unsafe {
+        match which {
+            Limit::RtPriority => libc::getrlimit(libc::RLIMIT_RTPRIO, &mut limit),
+            Limit::LockedMemory => libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit),
+        }
+    };
+    if rc != 0 {
         return 0;
     }
     limit.rlim_cur

@@ -4,13 +4,18 @@
 //! runs tests of different binaries at once; on a 2-core machine two timing
 //! tests side by side measure each other. Every timing test holds
 //! [`timing`]'s guard while it measures: an exclusive `flock(2)` on
-//! `target/rt-tests/timing.lock`. The lock is taken per open file description,
+//! `target/rt-tests/timing.lock` (`File::lock`). The lock is taken per open file description,
 //! so it excludes other threads of the same process as well as other processes,
 //! and the kernel drops it when a test process dies.
 
+use std::cell::Cell;
 use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
+
+thread_local! {
+    /// True while this thread holds the lock: taking it again would wait forever.
+    static HELD: Cell<bool> = const { Cell::new(false) };
+}
 
 /// Held while a timing test measures; dropping it lets the next one run.
 #[derive(Debug)]
@@ -18,9 +23,19 @@ pub struct TimingGuard {
     _lock: File,
 }
 
+impl Drop for TimingGuard {
+    fn drop(&mut self) {
+        HELD.with(|held| held.set(false));
+    }
+}
+
 /// Waits until no other timing test runs, then holds the lock until the guard
 /// drops. Says on stderr when it had to wait more than a second.
 pub fn timing() -> TimingGuard {
+    assert!(
+        !HELD.with(Cell::get),
+        "this thread holds the timing lock already: a nested serial::timing() would never return"
+    );
     let dir = crate::guests::artifact_dir();
     std::fs::create_dir_all(&dir).expect("creating target/rt-tests");
     let path = dir.join("timing.lock");
@@ -30,18 +45,9 @@ pub fn timing() -> TimingGuard {
         .open(&path)
         .unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
     let start = Instant::now();
-    loop {
-        // SAFETY: flock(2) on a descriptor we own.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-            break;
-        }
-        let error = std::io::Error::last_os_error();
-        assert!(
-            error.kind() == std::io::ErrorKind::Interrupted,
-            "locking {}: {error}",
-            path.display()
-        );
-    }
+    file.lock()
+        .unwrap_or_else(|e| panic!("locking {}: {e}", path.display()));
+    HELD.with(|held| held.set(true));
     let waited = start.elapsed();
     if waited > Duration::from_secs(1) {
         eprintln!("waited {waited:.1?} for another timing test to finish");

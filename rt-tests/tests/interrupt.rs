@@ -13,24 +13,25 @@ use rt_tests::guests;
 use rt_tests::judge::{Bound, Invalid, Judgement, Trial};
 use rt_tests::serial;
 use rt_tests::wasmer::{SleepPath, command, default_binary};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// The exit code of `wasmer run` after SIGINT: WASI's `EINTR`.
+const EXIT_ON_SIGINT: i32 = 27;
 
 /// Runs `guest`, sends SIGINT once it prints `ready` (just before its 10 s
 /// sleep), and returns the time from the signal to the exit of `wasmer`.
 fn interrupt(path: SleepPath, guest: &std::path::Path) -> Result<Duration, Invalid> {
     let limit = Duration::from_secs(20);
-    let sent: Arc<Mutex<Option<Instant>>> = Arc::default();
-    let sent_by_thread = sent.clone();
+    let mut sent = None;
     let (run, ready) = child::run_when_ready(
         &mut command(&default_binary(), path, guest),
         limit,
         "ready",
-        move |pid| {
-            *sent_by_thread.lock().unwrap() = Some(Instant::now());
-            // SAFETY: plain kill(2) to our own child, not reaped yet: the
-            // runner reaps it only after this action returns or stdout closes.
-            unsafe { libc::kill(pid, libc::SIGINT) };
+        |pid| {
+            // SAFETY: kill(2) to our own child, which `run_when_ready` does not
+            // reap before this returns.
+            let rc = unsafe { libc::kill(pid, libc::SIGINT) };
+            sent = (rc == 0).then(Instant::now);
         },
     )
     .map_err(|e| Invalid::Failed(format!("spawning wasmer: {e}")))?;
@@ -40,21 +41,28 @@ fn interrupt(path: SleepPath, guest: &std::path::Path) -> Result<Duration, Inval
             limit,
         });
     }
-    if !ready {
+    let Some(sent) = sent.filter(|_| ready) else {
         return Err(Invalid::Crashed {
-            what: format!("{} before saying ready", path.name()),
+            what: format!("{} before SIGINT could be sent", path.name()),
             status: format!("{:?}", run.status),
             stderr: run.stderr,
         });
-    }
-    if run.status.success() {
-        return Err(Invalid::Failed(format!(
+    };
+    match run.status.code() {
+        Some(EXIT_ON_SIGINT) => Ok(run.exited_at.saturating_duration_since(sent)),
+        Some(0) => Err(Invalid::Failed(format!(
             "{}: the 10 s sleep ran to its end despite SIGINT",
             path.name()
-        )));
+        ))),
+        _ => Err(Invalid::Crashed {
+            what: format!(
+                "{} after SIGINT (expected exit {EXIT_ON_SIGINT}, EINTR)",
+                path.name()
+            ),
+            status: format!("{:?}", run.status),
+            stderr: run.stderr,
+        }),
     }
-    let sent = sent.lock().unwrap().expect("the signal was sent");
-    Ok(run.exited_at.saturating_duration_since(sent))
 }
 
 #[test]

@@ -24,8 +24,9 @@ use std::time::Duration;
 
 static IN_PROCESS: LazyLock<InProcess> = LazyLock::new(InProcess::new);
 
-/// A call still blocked after this is a hang.
-const HANG_LIMIT: Duration = Duration::from_secs(3);
+/// A call still blocked after this is a hang (`[poll] hang_ms`).
+static HANG_LIMIT: LazyLock<Duration> =
+    LazyLock::new(|| Duration::from_millis(rt_tests::bounds::get().poll.hang_ms));
 /// The deadline of the "soon" clocks: long enough that a call that should return
 /// at once never reaches it, even on a loaded machine.
 const SOON: Duration = Duration::from_millis(100);
@@ -156,7 +157,11 @@ fn spec_set() -> impl Strategy<Value = Vec<Spec>> {
 }
 
 fn run(call: &PollCall) -> PollOutcome {
-    call.run(Host::InProcess(&IN_PROCESS), SleepPath::Precise, HANG_LIMIT)
+    call.run(
+        Host::InProcess(&IN_PROCESS),
+        SleepPath::Precise,
+        *HANG_LIMIT,
+    )
 }
 
 proptest! {

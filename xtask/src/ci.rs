@@ -78,9 +78,10 @@ pub fn run(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
-/// The jitter gate: `rt-report --gate`, which prints every bound it checks and
-/// fails when the patched guest breaks one against native in all its runs. The
-/// report, its JSON and its plot go to `target/rt-report/jitter-gate.*`.
+/// The jitter gate: `rt-report --gate`, which prints every run's figures and
+/// every bound with its median over the runs, and fails when a median breaks a
+/// bound or a run wakes early (`rt_tests::judge`). The last run's report, JSON
+/// and plot go to `target/rt-report/jitter-gate.*`.
 ///
 /// With `build`, the binaries are built first (`cargo xtask jitter-gate`); `ci`
 /// runs the ones its `cargo test --release --workspace` just built, because a
@@ -95,7 +96,9 @@ pub fn jitter_gate(ws: &Workspace, build: bool) -> Result<()> {
             &["build", "--release", "--locked", "-p", "rt-tests", "--bins"],
         )?;
     }
-    let report = ws.root().join("target/release/rt-report");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| ws.root().join("target"), |dir| ws.root().join(dir));
+    let report = target.join("release/rt-report");
     let status = Command::new(&report)
         .args(["--gate", "--name", "jitter-gate"])
         .current_dir(ws.root())
@@ -108,8 +111,9 @@ pub fn jitter_gate(ws: &Workspace, build: bool) -> Result<()> {
 }
 
 /// What the timing tests leave in `target/rt-tests/`: every judged check's
-/// trials (`*.trials.txt`, from `rt_tests::judge`) and the list of privileged
-/// tests skipped under `WASMER_RT_SKIP_PRIVILEGED=1`.
+/// trials (`*.trials.txt`, from `rt_tests::judge`), their histograms
+/// (`*.hist.txt`) and the list of privileged tests skipped under
+/// `WASMER_RT_SKIP_PRIVILEGED=1`.
 struct TestRecords {
     dir: PathBuf,
 }
@@ -130,9 +134,13 @@ impl TestRecords {
         Ok(TestRecords { dir })
     }
 
+    /// Trials, histograms and the skipped list: what CI uploads, so a restored
+    /// cache must not hold an earlier run's.
     fn is_record(path: &Path) -> bool {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        name.ends_with(".trials.txt") || name == "skipped-privileged.txt"
+        name.ends_with(".trials.txt")
+            || name.ends_with(".hist.txt")
+            || name == "skipped-privileged.txt"
     }
 
     /// Prints every check's trials (pass or fail) and how many privileged tests
