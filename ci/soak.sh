@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-10}"
 mkdir -p target/soak
+# The controls run upstream's CLI built from the pristine crates.
+[ -x target/upstream/wasmer ] || cargo xtask upstream build
 cargo build --release --locked -p rt-tests --tests --bins
 for i in $(seq 1 "$runs"); do
     start=$(date +%s)

@@ -122,6 +122,8 @@ pub struct InterruptBounds {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WakerLeakBounds {
+    /// Trials (odd; each a short and a long run): every trial must hold.
+    pub trials: usize,
     /// Blocking calls of the short run.
     pub short_calls: u32,
     /// Blocking calls of the long run.
@@ -167,6 +169,7 @@ pub fn load() -> Result<Bounds, String> {
         ("gate", bounds.gate.trials),
         ("dispatch", bounds.dispatch.trials),
         ("interrupt", bounds.interrupt.trials),
+        ("waker_leak", bounds.waker_leak.trials),
     ] {
         if trials % 2 == 0 {
             return Err(format!(

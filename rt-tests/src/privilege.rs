@@ -1,8 +1,8 @@
 //! Tests that need privileges a CI runner may not give.
 //!
-//! `SCHED_FIFO` needs root (`CAP_SYS_NICE`) or a large enough `RLIMIT_RTPRIO`;
-//! `mlockall` of a process this size needs root (`CAP_IPC_LOCK`) or an unlimited
-//! `RLIMIT_MEMLOCK`. GitHub's hosted runners are not root, but `sudo prlimit`
+//! `SCHED_FIFO` needs `CAP_SYS_NICE` (root has it, unless a container took it
+//! away) or a large enough `RLIMIT_RTPRIO`; `mlockall` of a process this size
+//! needs `CAP_IPC_LOCK` or an unlimited `RLIMIT_MEMLOCK`. GitHub's hosted runners are not root, but `sudo prlimit`
 //! raises both limits of the shell that runs the tests (see
 //! `.github/workflows/ci.yml`).
 //!
@@ -27,10 +27,15 @@ pub enum Need {
 }
 
 impl Need {
-    /// Why this process lacks the privilege, or `None` if it has it.
+    /// Why this process lacks the privilege, or `None` if it has it: the
+    /// capability (`CAP_SYS_NICE`, `CAP_IPC_LOCK`; root in a container may lack
+    /// them) or a large enough resource limit.
     pub fn missing(self) -> Option<String> {
-        // SAFETY: geteuid(2) cannot fail.
-        if unsafe { libc::geteuid() } == 0 {
+        let capability = match self {
+            Need::FifoPriority(_) => CAP_SYS_NICE,
+            Need::LockAllMemory => CAP_IPC_LOCK,
+        };
+        if has_capability(capability) {
             return None;
         }
         match self {
@@ -38,20 +43,36 @@ impl Need {
                 let limit = soft_limit(Limit::RtPriority);
                 (limit < u64::from(priority)).then(|| {
                     format!(
-                        "SCHED_FIFO {priority} needs root or RLIMIT_RTPRIO >= {priority} \
+                        "SCHED_FIFO {priority} needs CAP_SYS_NICE or RLIMIT_RTPRIO >= {priority} \
                          (it is {limit}; `sudo prlimit --pid $$ --rtprio={priority}`)"
                     )
                 })
             }
             Need::LockAllMemory => {
                 (soft_limit(Limit::LockedMemory) != libc::RLIM_INFINITY).then(|| {
-                    "mlockall needs root or an unlimited RLIMIT_MEMLOCK \
+                    "mlockall needs CAP_IPC_LOCK or an unlimited RLIMIT_MEMLOCK \
                      (`sudo prlimit --pid $$ --memlock=unlimited`)"
                         .to_owned()
                 })
             }
         }
     }
+}
+
+/// Capability numbers (linux/capability.h).
+const CAP_IPC_LOCK: u32 = 14;
+const CAP_SYS_NICE: u32 = 23;
+
+/// True if `capability` is in this process's effective set (`CapEff` of
+/// `/proc/self/status`).
+fn has_capability(capability: u32) -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let hex = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?;
+            u64::from_str_radix(hex.trim(), 16).ok()
+        })
+        .is_some_and(|effective| effective & (1 << capability) != 0)
 }
 
 /// The resource limits that grant the privileges.

@@ -96,9 +96,7 @@ pub fn jitter_gate(ws: &Workspace, build: bool) -> Result<()> {
             &["build", "--release", "--locked", "-p", "rt-tests", "--bins"],
         )?;
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| ws.root().join("target"), |dir| ws.root().join(dir));
-    let report = target.join("release/rt-report");
+    let report = ws.root().join("target/release/rt-report");
     let status = Command::new(&report)
         .args(["--gate", "--name", "jitter-gate"])
         .current_dir(ws.root())
