@@ -462,7 +462,8 @@ mod tests {
     #[should_panic(expected = "the run was invalid")]
     fn a_control_does_not_pass_on_a_crash() {
         let bounds = vec![Bound::median("p50", 50.0, "us")];
-        Judgement::run("t", bounds, 1, |_| {
+        // assert_broken writes its record like any check's: named as what it is.
+        Judgement::run("judge_self_test-a_crash_is_no_broken_bound", bounds, 1, |_| {
             Err(Invalid::Crashed {
                 what: "guest".into(),
                 status: "signal 11".into(),
