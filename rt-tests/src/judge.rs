@@ -463,13 +463,18 @@ mod tests {
     fn a_control_does_not_pass_on_a_crash() {
         let bounds = vec![Bound::median("p50", 50.0, "us")];
         // assert_broken writes its record like any check's: named as what it is.
-        Judgement::run("judge_self_test-a_crash_is_no_broken_bound", bounds, 1, |_| {
-            Err(Invalid::Crashed {
-                what: "guest".into(),
-                status: "signal 11".into(),
-                stderr: String::new(),
-            })
-        })
+        Judgement::run(
+            "judge_self_test-a_crash_is_no_broken_bound",
+            bounds,
+            1,
+            |_| {
+                Err(Invalid::Crashed {
+                    what: "guest".into(),
+                    status: "signal 11".into(),
+                    stderr: String::new(),
+                })
+            },
+        )
         .assert_broken(&["p50"]);
     }
 }
