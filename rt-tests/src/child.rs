@@ -1,5 +1,6 @@
 //! Running a child process and collecting what the kernel knows about it.
 
+use crate::judge::Invalid;
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, ExitStatus, Stdio};
@@ -23,6 +24,28 @@ pub struct Finished {
     pub exited_at: Instant,
     /// True if the child was killed because it outlived its time limit.
     pub timed_out: bool,
+}
+
+impl Finished {
+    /// `Ok` if the child exited with `code` within its time limit `limit`; else
+    /// why not, as the judge sees it: hung (killed at `limit`) or crashed (any
+    /// other exit, with the end of its stderr). `what` names the run.
+    pub fn exited_with(&self, what: &str, code: i32, limit: Duration) -> Result<(), Invalid> {
+        if self.timed_out {
+            return Err(Invalid::Hung {
+                what: what.to_owned(),
+                limit,
+            });
+        }
+        if self.status.code() != Some(code) {
+            return Err(Invalid::Crashed {
+                what: format!("{what} (expected exit {code})"),
+                status: format!("{:?}", self.status),
+                stderr: crate::host::tail(&self.stderr),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Runs `command` to completion with piped output and returns its status, output,

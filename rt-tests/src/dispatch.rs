@@ -214,16 +214,7 @@ pub fn guest_ns(
     let mut command = wasmer::command_with_flags(binary, path, flags, guest);
     let run = child::run_with_stdout(&mut command, stdout, limit, |_| {})
         .map_err(|e| Invalid::Failed(format!("spawning {}: {e}", binary.display())))?;
-    if run.timed_out {
-        return Err(Invalid::Hung { what, limit });
-    }
-    if !run.status.success() {
-        return Err(Invalid::Crashed {
-            what,
-            status: format!("{:?}", run.status),
-            stderr: crate::host::tail(&run.stderr),
-        });
-    }
+    run.exited_with(&what, 0, limit)?;
     let field = |name: &str| -> Result<f64, Invalid> {
         run.stderr
             .lines()

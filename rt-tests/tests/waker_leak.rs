@@ -24,19 +24,7 @@ fn peak_rss_kib(binary: &Path, path: SleepPath, calls: u32) -> Result<(u64, Stri
     );
     let limit = Duration::from_secs(300);
     let run = wasmer::run(binary, path, &guest, limit);
-    if run.timed_out {
-        return Err(Invalid::Hung {
-            what: format!("{calls} blocking calls"),
-            limit,
-        });
-    }
-    if !run.status.success() {
-        return Err(Invalid::Crashed {
-            what: format!("{calls} blocking calls"),
-            status: format!("{:?}", run.status),
-            stderr: run.stderr,
-        });
-    }
+    run.exited_with(&format!("{calls} blocking calls"), 0, limit)?;
     let line = format!(
         "{calls:>7} blocking calls: peak RSS {:>7} KiB, {:.1} us/call",
         run.max_rss_kib,
