@@ -1,29 +1,77 @@
 //! The target directory shared by builds of scratch workspaces (`revert-check`,
 //! `upstream build`): `target/scratch`, seeded from `target/release` on first use
 //! so that only what differs from the main build is compiled again.
+//!
+//! Only what a dependent build reads is seeded: the fingerprints, the build-script
+//! outputs and the libraries in `deps/`. The linked executables (the test binaries,
+//! each about 300 MB) are left out: a scratch build links its own, and copying them
+//! would double the disk a fresh clone needs.
 
 use crate::workspace::Workspace;
 use anyhow::{Context, Result, bail};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The shared scratch target directory, seeded if it is new.
 pub fn target_dir(ws: &Workspace) -> Result<PathBuf> {
     let target_dir = ws.root().join("target/scratch");
     let release = ws.root().join("target/release");
-    if target_dir.join("release").exists() || !release.is_dir() {
+    let seeded = target_dir.join("release");
+    if seeded.exists() || !release.is_dir() {
         return Ok(target_dir);
     }
     println!("seeding {} from target/release", target_dir.display());
-    std::fs::create_dir_all(&target_dir)?;
+    let partial = target_dir.join("release.partial");
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial)?;
+    }
+    std::fs::create_dir_all(partial.join("deps"))?;
+    for dir in [".fingerprint", "build"] {
+        copy_dir(&release.join(dir), &partial)?;
+    }
+    for entry in std::fs::read_dir(release.join("deps"))? {
+        let path = entry?.path();
+        if is_library(&path) {
+            copy_file(&path, &partial.join("deps").join(path.file_name().unwrap()))
+                .with_context(|| format!("copying {}", path.display()))?;
+        }
+    }
+    std::fs::rename(&partial, &seeded)?;
+    Ok(target_dir)
+}
+
+/// A compiled library or its metadata in `deps/` (executables have no extension).
+fn is_library(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("rlib" | "rmeta" | "so" | "d")
+    )
+}
+
+/// Copies a file with its modification time, which cargo compares with its dependents'.
+fn copy_file(from: &Path, to: &Path) -> Result<()> {
+    std::fs::copy(from, to)?;
+    let modified = std::fs::metadata(from)?.modified()?;
+    std::fs::File::options()
+        .write(true)
+        .open(to)?
+        .set_modified(modified)?;
+    Ok(())
+}
+
+/// `cp -a <dir> <into>/`: keeps the modification times cargo's fingerprints compare.
+fn copy_dir(dir: &Path, into: &Path) -> Result<()> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
     let status = Command::new("cp")
         .arg("-a")
-        .arg(&release)
-        .arg(&target_dir)
+        .arg(dir)
+        .arg(into)
         .status()
         .context("running cp")?;
     if !status.success() {
-        bail!("copying target/release failed ({status})");
+        bail!("copying {} failed ({status})", dir.display());
     }
-    Ok(target_dir)
+    Ok(())
 }
