@@ -91,7 +91,7 @@ impl RtSettings {
 
     /// Checks the settings against this host, locks memory for `mlock` or `rt`,
     /// and returns what each native thread applies: `wasmer run`'s own code
-    /// (`wasmer_cli::realtime`, from patch 0012) with the same flags, so the
+    /// (`wasmer_cli::realtime`, from patch 0011) with the same flags, so the
     /// native loop runs exactly as the guest's threads do, `--rt`'s fallback
     /// without a priority included.
     pub fn prepare(&self) -> Result<Option<ThreadProfile>, String> {

@@ -93,6 +93,9 @@ pub fn problems(ws: &Workspace) -> Result<Vec<String>> {
                 .map(|d| format!("vendor/{}: {d}", krate.dir)),
         );
     }
+    problems.extend(crate::revert_check::revert_problems(
+        ws, &series, &monorepo,
+    )?);
     for entry in std::fs::read_dir(ws.vendor_dir())? {
         let name = entry?.file_name().to_string_lossy().into_owned();
         if name != "crates.toml" && !manifest.crates.iter().any(|k| k.dir == name) {

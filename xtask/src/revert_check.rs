@@ -1,64 +1,100 @@
 //! `cargo xtask revert-check [PATCH...]`: proves the suite can see every patch.
 //!
-//! For each named patch (default: the whole series) it lays out a copy of the
-//! committed workspace (`HEAD`) under `target/revert-check/tree/` whose `vendor/`
-//! is the pristine crates plus the series without that patch, runs the suite
-//! there (`cargo test --release --locked -p rt-tests --no-fail-fast`), and
-//! classifies what happened. Only failing tests count as proof:
-//! - a later patch that no longer applies without it is left out too (it needs
-//!   the patch), and the verdict names it;
-//! - if the tree then does not build, the patches of every PR that needs the
-//!   patch's PR (`patches/prs.toml`) are left out as well, and the suite runs
-//!   again;
-//! - a tree that still does not build proves nothing ("does not build"), nor
-//!   does a green suite ("not seen"); both fail the check.
+//! The suite first runs on the whole series (the baseline). Then, for each named
+//! patch (default: the whole series), it lays out a copy of the committed workspace
+//! (`HEAD`) under `target/revert-check/tree/` whose `vendor/` is the pristine crates
+//! plus the series with that patch's behaviour taken away, runs the suite there
+//! (`cargo test --release --locked -p rt-tests --no-fail-fast`), and classifies what
+//! failed. The behaviour is taken away in one of two ways:
+//! - **in place**, when `ci/reverts/<patch>.diff` exists: the whole series, then that
+//!   diff, which undoes what the patch does and keeps the API that later patches and
+//!   rt-tests use. The foundations of the series need this: leaving them out would
+//!   leave out half the series with them, or not build;
+//! - **left out** otherwise. If a later patch then does not apply, that is "does not
+//!   apply" (the patch needs a revert diff), never a proof.
 //!
-//! Each run's log goes to `target/revert-check/<patch>.log`, and the summary
-//! gives every patch's verdict, what was left out with it, the tests that saw
-//! it and the time it took.
+//! Outcomes, of which only the first is proof:
+//! - SEEN: a test that passed in the baseline fails on a broken bound or a failed
+//!   assertion;
+//! - SEEN ONLY AS INVALID: the only new failures are runs the judge called invalid
+//!   (a hang, a crash, too few samples): something broke, but no bound saw it;
+//! - DOES NOT APPLY, DOES NOT BUILD, NOT SEEN (every test passes).
+//!
+//! A test that fails in the baseline counts for nothing afterwards, and is named.
+//! Each run's log goes to `target/revert-check/<patch>.log`; the summary gives every
+//! verdict with the tests behind it and the time it took.
 //!
 //! Two things keep the verdicts about the patch and nothing else:
-//! - One tree is rewritten for every patch, and the copies share the scratch
-//!   target directory (`crate::scratch`), so only the vendored crates and our
-//!   crates rebuild. Rewriting the same paths matters: `git archive` gives every
-//!   file the commit's time, and build scripts record absolute paths, so
-//!   separate copies would let cargo reuse one copy's build for the next.
-//! - Only rt-tests runs: xtask's own tests check the real series (contiguous
-//!   numbering, vendor equality), which a copy without one patch breaks by
-//!   construction. The controls that run upstream's CLI get it through
-//!   `WASMER_RT_UPSTREAM` (built first if missing).
+//! - One tree is rewritten for every run, and the runs share the scratch target
+//!   directory (`crate::scratch`), so only the vendored crates and our crates
+//!   rebuild. Rewriting the same paths matters: `git archive` gives every file the
+//!   commit's time, and build scripts record absolute paths, so separate copies
+//!   would let cargo reuse one copy's build for the next.
+//! - Only rt-tests runs: xtask's own tests check the real series (vendor equality),
+//!   which a changed tree breaks by construction. The controls that run upstream's
+//!   CLI get it through `WASMER_RT_UPSTREAM` (built first if missing).
 //!
-//! It is slow (a build and a suite run per patch), so CI does not run it;
-//! its result goes into the closing note of the work it proves.
+//! It is slow (a build and a suite run per patch), so CI does not run it; CI checks
+//! that every revert diff still applies (`patches check`), and the result goes into
+//! the closing note of the work it proves.
 
-use crate::export::Pr;
 use crate::manifest::Manifest;
-use crate::monorepo::copy_tree;
+use crate::monorepo::{Monorepo, copy_tree};
 use crate::patches;
 use crate::series::Series;
 use crate::workspace::Workspace;
 use anyhow::{Context, Result, bail};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// What happened to the suite without one patch.
+/// Where the in-place revert diffs live, one per patch that needs one.
+const REVERTS_DIR: &str = "ci/reverts";
+
+/// How a run takes a patch's behaviour away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Change {
+    /// Nothing: the whole series (the baseline).
+    None,
+    /// The whole series, then this revert diff.
+    RevertInPlace(PathBuf),
+    /// The series without this patch.
+    LeaveOut(String),
+}
+
+/// A test that failed, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    test: String,
+    /// The judge called the run invalid (a hang, a crash, too few samples).
+    invalid: bool,
+}
+
+/// What happened to the suite in one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Tests failed: the suite sees the patch. The proof.
-    Seen(Vec<String>),
+    /// Tests that pass in the baseline failed: the suite sees the patch. The proof,
+    /// when at least one of them broke a bound or an assertion.
+    Failed(Vec<Failure>),
+    /// A patch or a revert diff does not apply: no proof either way.
+    DoesNotApply(String),
     /// The tree does not build (these crates): no proof either way.
     DoesNotBuild(Vec<String>),
     /// The suite passed: it cannot see the patch.
     NotSeen,
 }
 
+impl Outcome {
+    fn is_proof(&self) -> bool {
+        matches!(self, Outcome::Failed(f) if f.iter().any(|f| !f.invalid))
+    }
+}
+
 /// One patch's verdict.
 #[derive(Debug)]
 struct Verdict {
     patch: String,
-    /// The patches left out with it because they need it.
-    with: Vec<String>,
+    in_place: bool,
     outcome: Outcome,
     took: Duration,
 }
@@ -66,7 +102,6 @@ struct Verdict {
 /// Runs the check for `names` (patch file names or their stems; empty: all).
 pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
     let series = Series::load(&ws.patches_dir())?;
-    let prs = crate::export::load(ws, &series)?;
     let chosen = choose(series.entries(), names)?;
     let root = ws.root().join("target/revert-check");
     let target_dir = crate::scratch::target_dir(ws)?;
@@ -75,20 +110,65 @@ pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
         crate::upstream_build::run(ws)?;
     }
     let started = Instant::now();
-    let mut verdicts = Vec::new();
-    for name in &chosen {
-        println!("==> without {name}");
+    let run_with = |change: &Change, log: &str| -> Result<Outcome> {
         let run = Run {
             dir: &root.join("tree"),
-            log: &root.join(format!("{}.log", stem(name))),
+            log: &root.join(log),
             target_dir: &target_dir,
             upstream: &upstream,
         };
+        check_one(ws, &series, change, &run)
+    };
+
+    println!("==> baseline: the whole series");
+    let start = Instant::now();
+    let unreliable = match run_with(&Change::None, "baseline.log")? {
+        Outcome::NotSeen => Vec::new(),
+        Outcome::Failed(failures) => {
+            let names: Vec<String> = failures.into_iter().map(|f| f.test).collect();
+            println!(
+                "    these tests fail on the whole series and prove nothing below: {}",
+                names.join(", ")
+            );
+            names
+        }
+        other => bail!("the whole series gives {other:?}: fix that first"),
+    };
+    println!("    baseline done in {:.0?}", start.elapsed());
+
+    let mut verdicts = Vec::new();
+    for name in &chosen {
+        let revert = ws
+            .root()
+            .join(REVERTS_DIR)
+            .join(format!("{}.diff", stem(name)));
+        let change = if revert.is_file() {
+            println!(
+                "==> {name} reverted in place ({REVERTS_DIR}/{}.diff)",
+                stem(name)
+            );
+            Change::RevertInPlace(revert)
+        } else {
+            println!("==> without {name}");
+            Change::LeaveOut(name.clone())
+        };
         let start = Instant::now();
-        let (with, outcome) = check_patch(ws, &series, &prs, name, &run)?;
+        let outcome = match run_with(&change, &format!("{}.log", stem(name)))? {
+            Outcome::Failed(failures) => Outcome::Failed(
+                failures
+                    .into_iter()
+                    .filter(|f| !unreliable.contains(&f.test))
+                    .collect(),
+            ),
+            other => other,
+        };
+        let outcome = match outcome {
+            Outcome::Failed(f) if f.is_empty() => Outcome::NotSeen,
+            other => other,
+        };
         let verdict = Verdict {
             patch: name.clone(),
-            with,
+            in_place: matches!(change, Change::RevertInPlace(_)),
             outcome,
             took: start.elapsed(),
         };
@@ -101,7 +181,7 @@ pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
     }
     let unproven: Vec<&str> = verdicts
         .iter()
-        .filter(|v| !matches!(v.outcome, Outcome::Seen(_)))
+        .filter(|v| !v.outcome.is_proof())
         .map(|v| v.patch.as_str())
         .collect();
     if !unproven.is_empty() {
@@ -111,68 +191,6 @@ pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Leaves `name` out (with the patches that need it) and runs the suite; if
-/// the tree does not build, leaves out the PRs that need the patch's PR too and
-/// runs it again.
-fn check_patch(
-    ws: &Workspace,
-    series: &Series,
-    prs: &[Pr],
-    name: &str,
-    run: &Run<'_>,
-) -> Result<(Vec<String>, Outcome)> {
-    let mut left_out = vec![name.to_owned()];
-    let outcome = check_one(ws, series, &mut left_out, run)?;
-    if !matches!(outcome, Outcome::DoesNotBuild(_)) {
-        return Ok((left_out.split_off(1), outcome));
-    }
-    let dependents = dependent_patches(prs, name);
-    if dependents.iter().all(|d| left_out.contains(d)) {
-        return Ok((left_out.split_off(1), outcome));
-    }
-    println!("    does not build; again without the PRs that need it: {dependents:?}");
-    for dependent in dependents {
-        if !left_out.contains(&dependent) {
-            left_out.push(dependent);
-        }
-    }
-    let outcome = check_one(ws, series, &mut left_out, run)?;
-    Ok((left_out.split_off(1), outcome))
-}
-
-/// The patches of every PR that needs, directly or not, the PR holding `patch`.
-fn dependent_patches(prs: &[Pr], patch: &str) -> Vec<String> {
-    let Some(home) = prs
-        .iter()
-        .position(|pr| pr.patches.iter().any(|p| p == patch))
-    else {
-        return Vec::new();
-    };
-    let mut needing = vec![false; prs.len()];
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for (i, pr) in prs.iter().enumerate() {
-            let needs_it = pr.needs.iter().any(|n| {
-                n == &prs[home].name
-                    || prs
-                        .iter()
-                        .enumerate()
-                        .any(|(j, q)| needing[j] && &q.name == n)
-            });
-            if i != home && !needing[i] && needs_it {
-                needing[i] = true;
-                changed = true;
-            }
-        }
-    }
-    prs.iter()
-        .enumerate()
-        .filter(|(i, _)| needing[*i])
-        .flat_map(|(_, pr)| pr.patches.iter().cloned())
-        .collect()
 }
 
 /// The series entries matching `names` (all of them for none).
@@ -197,22 +215,41 @@ fn stem(name: &str) -> &str {
 }
 
 fn describe(verdict: &Verdict) -> String {
-    let with = if verdict.with.is_empty() {
-        String::new()
+    let how = if verdict.in_place {
+        "reverted in place"
     } else {
-        format!(
-            " (left out with {}, which need it)",
-            verdict.with.join(", ")
-        )
+        "left out"
     };
     let took = format!("{:.0?}", verdict.took);
     match &verdict.outcome {
-        Outcome::Seen(tests) => format!("SEEN by {}{with}, {took}", tests.join(", ")),
+        Outcome::Failed(failures) => {
+            let (invalid, seen): (Vec<&Failure>, Vec<&Failure>) =
+                failures.iter().partition(|f| f.invalid);
+            let names = |list: &[&Failure]| {
+                list.iter()
+                    .map(|f| f.test.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let invalid = if invalid.is_empty() {
+                String::new()
+            } else {
+                format!("; invalid runs in {}", names(&invalid))
+            };
+            if seen.is_empty() {
+                format!("NO PROOF: seen only as invalid runs{invalid} ({how}, {took})")
+            } else {
+                format!("SEEN by {}{invalid} ({how}, {took})", names(&seen))
+            }
+        }
+        Outcome::DoesNotApply(what) => {
+            format!("NO PROOF: {what} does not apply ({how}, {took})")
+        }
         Outcome::DoesNotBuild(crates) => format!(
-            "NO PROOF: does not build ({}){with}, {took}",
+            "NO PROOF: does not build ({}) ({how}, {took})",
             crates.join(", ")
         ),
-        Outcome::NotSeen => format!("NOT SEEN: every test passes{with}, {took}"),
+        Outcome::NotSeen => format!("NOT SEEN: every test passes ({how}, {took})"),
     }
 }
 
@@ -224,45 +261,89 @@ struct Run<'a> {
     upstream: &'a Path,
 }
 
-/// Builds the tree without the patches in `left_out`, adding to it each later
-/// patch that does not apply without them, and runs the suite.
-fn check_one(
+/// Applies the series with `change` to a pristine monorepo; the error says what
+/// does not apply.
+fn apply(monorepo: &Monorepo, series: &Series, change: &Change) -> Result<(), String> {
+    for (entry, path) in series.entries().iter().zip(series.paths()) {
+        if matches!(change, Change::LeaveOut(out) if out == entry) {
+            continue;
+        }
+        monorepo.apply(&path).map_err(|_| entry.clone())?;
+    }
+    if let Change::RevertInPlace(diff) = change {
+        apply_diff(monorepo, diff).map_err(|_| diff.display().to_string())?;
+    }
+    Ok(())
+}
+
+/// `git apply` of a plain diff (monorepo paths) on the monorepo's work tree.
+fn apply_diff(monorepo: &Monorepo, diff: &Path) -> Result<()> {
+    monorepo.git().run([
+        "apply".as_ref(),
+        "--whitespace=nowarn".as_ref(),
+        diff.as_os_str(),
+    ])?;
+    Ok(())
+}
+
+/// Problems with the revert diffs, for `patches check`: each must belong to a
+/// patch of the series and apply on `monorepo`, which has the whole series.
+pub fn revert_problems(
     ws: &Workspace,
     series: &Series,
-    left_out: &mut Vec<String>,
-    run: &Run<'_>,
-) -> Result<Outcome> {
+    monorepo: &Monorepo,
+) -> Result<Vec<String>> {
+    let dir = ws.root().join(REVERTS_DIR);
+    let mut problems = Vec::new();
+    if !dir.is_dir() {
+        return Ok(problems);
+    }
+    let mut diffs: Vec<PathBuf> = std::fs::read_dir(&dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    diffs.sort();
+    for diff in diffs {
+        let name = diff
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let Some(patch) = name.strip_suffix(".diff") else {
+            problems.push(format!("{REVERTS_DIR}/{name}: not a .diff"));
+            continue;
+        };
+        if !series.entries().iter().any(|e| stem(e) == patch) {
+            problems.push(format!(
+                "{REVERTS_DIR}/{name}: no patch {patch}.patch in the series"
+            ));
+            continue;
+        }
+        let check =
+            monorepo
+                .git()
+                .output(["apply".as_ref(), "--check".as_ref(), diff.as_os_str()])?;
+        if !check.status.success() {
+            problems.push(format!(
+                "{REVERTS_DIR}/{name} does not apply on the whole series: {}",
+                crate::git::git_error(&check)
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// Lays out the tree with `change` and runs the suite in it.
+fn check_one(ws: &Workspace, series: &Series, change: &Change, run: &Run<'_>) -> Result<Outcome> {
     let dir = run.dir;
     let manifest = Manifest::load(&ws.manifest_path())?;
     let monorepo = patches::pristine(ws, &manifest)?;
-    for (entry, path) in series.entries().iter().zip(series.paths()) {
-        if left_out.contains(entry) {
-            continue;
-        }
-        if monorepo.apply(&path).is_err() {
-            println!(
-                "    {entry} does not apply without {}: left out too",
-                left_out[0]
-            );
-            left_out.push(entry.clone());
-        }
+    if let Err(what) = apply(&monorepo, series, change) {
+        return Ok(Outcome::DoesNotApply(what));
     }
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
     }
     copy_workspace(ws, dir)?;
-    // The copy's series leaves the patch out too, so the tree is consistent and
-    // only the suite can tell the difference.
-    let kept: Vec<&str> = series
-        .entries()
-        .iter()
-        .map(String::as_str)
-        .filter(|e| !left_out.iter().any(|l| l == e))
-        .collect();
-    std::fs::write(dir.join("patches/series"), kept.join("\n") + "\n")?;
-    for name in left_out.iter() {
-        std::fs::remove_file(dir.join("patches").join(name))?;
-    }
     std::fs::create_dir_all(dir.join("vendor"))?;
     std::fs::copy(ws.manifest_path(), dir.join("vendor/crates.toml"))?;
     for krate in &manifest.crates {
@@ -295,11 +376,11 @@ fn check_one(
         return Ok(Outcome::NotSeen);
     }
     let text = std::fs::read_to_string(log_path)?;
-    let (tests, crates) = failures(&text);
+    let (failures, crates) = failures(&text);
     Ok(if !crates.is_empty() {
         Outcome::DoesNotBuild(crates)
-    } else if !tests.is_empty() {
-        Outcome::Seen(tests)
+    } else if !failures.is_empty() {
+        Outcome::Failed(failures)
     } else {
         Outcome::DoesNotBuild(vec![format!(
             "cargo test failed ({status}) without a failing test, see {}",
@@ -330,8 +411,10 @@ fn copy_workspace(ws: &Workspace, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Failed tests (`test name ... FAILED`) and crates that did not compile.
-fn failures(log: &str) -> (Vec<String>, Vec<String>) {
+/// Failed tests (`test name ... FAILED`), each marked invalid when its output
+/// (`---- name stdout ----`) has the judge's invalid verdict, and crates that did
+/// not compile.
+fn failures(log: &str) -> (Vec<Failure>, Vec<String>) {
     let (mut tests, mut crates) = (Vec::new(), Vec::new());
     for line in log.lines().map(str::trim) {
         if let Some(test) = line
@@ -348,7 +431,33 @@ fn failures(log: &str) -> (Vec<String>, Vec<String>) {
     }
     tests.dedup();
     crates.dedup();
-    (tests, crates)
+    let failures = tests
+        .into_iter()
+        .map(|test| Failure {
+            invalid: output_of(log, &test).is_some_and(is_invalid),
+            test,
+        })
+        .collect();
+    (failures, crates)
+}
+
+/// The captured output of a failed test: its `---- name stdout ----` block.
+fn output_of<'a>(log: &'a str, test: &str) -> Option<&'a str> {
+    let start = log.find(&format!("---- {test} stdout ----"))?;
+    let block = &log[start..];
+    let body_start = block.find('\n').map_or(block.len(), |i| i + 1);
+    let body = &block[body_start..];
+    let end = [body.find("\n---- "), body.find("\nfailures:\n")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(body.len());
+    Some(&body[..end])
+}
+
+/// The judge's wording for a run that proves nothing (`rt_tests::judge`).
+fn is_invalid(output: &str) -> bool {
+    output.contains("verdict: INVALID") || output.contains("but the run was invalid")
 }
 
 #[cfg(test)]
@@ -357,33 +466,32 @@ mod tests {
 
     #[test]
     fn picks_failed_tests_and_compile_errors_from_the_log() {
-        let log = "test a ... ok\ntest b ... FAILED\n\
+        let log = "test a ... ok\ntest b ... FAILED\ntest c ... FAILED\n\nfailures:\n\n\
+                   ---- b stdout ----\nthread 'b' panicked:\nb: bound not met\n   verdict: broken: p50\n\n\
+                   ---- c stdout ----\nthread 'c' panicked:\nc: bound not met\n   verdict: INVALID: hung\n\n\
+                   failures:\n    b\n    c\n\
                    error: could not compile `wasmer-wasix` (lib) due to 2 previous errors\n";
-        let (tests, crates) = failures(log);
-        assert_eq!(
-            (tests, crates),
-            (vec!["b".to_owned()], vec!["wasmer-wasix".to_owned()])
-        );
+        let (failures, crates) = failures(log);
+        let failure = |test: &str, invalid| Failure {
+            test: test.to_owned(),
+            invalid,
+        };
+        assert_eq!(failures, [failure("b", false), failure("c", true)]);
+        assert_eq!(crates, ["wasmer-wasix"]);
     }
 
     #[test]
-    fn dependents_are_the_patches_of_prs_needing_it_transitively() {
-        let pr = |name: &str, patches: &[&str], needs: &[&str]| Pr {
-            name: name.to_owned(),
-            title: String::new(),
-            patches: patches.iter().map(|p| p.to_string()).collect(),
-            needs: needs.iter().map(|n| n.to_string()).collect(),
-            summary: String::new(),
+    fn only_a_broken_bound_or_assertion_is_proof() {
+        let failure = |invalid| Failure {
+            test: "t".to_owned(),
+            invalid,
         };
-        let prs = [
-            pr("a", &["1", "2"], &[]),
-            pr("b", &["3"], &["a"]),
-            pr("c", &["4"], &["b"]),
-            pr("d", &["5"], &[]),
-        ];
-        assert_eq!(dependent_patches(&prs, "2"), ["3", "4"]);
-        assert_eq!(dependent_patches(&prs, "3"), ["4"]);
-        assert!(dependent_patches(&prs, "5").is_empty());
+        assert!(Outcome::Failed(vec![failure(true), failure(false)]).is_proof());
+        assert!(!Outcome::Failed(vec![failure(true)]).is_proof());
+        assert!(!Outcome::Failed(Vec::new()).is_proof());
+        assert!(!Outcome::NotSeen.is_proof());
+        assert!(!Outcome::DoesNotApply("0002".to_owned()).is_proof());
+        assert!(!Outcome::DoesNotBuild(vec!["rt-tests".to_owned()]).is_proof());
     }
 
     #[test]

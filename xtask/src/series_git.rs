@@ -64,8 +64,8 @@ pub fn import(ws: &Workspace, dir: &Path) -> Result<()> {
     if commits.is_empty() {
         bail!("{} has no commit after `{BASE_TAG}`", dir.display());
     }
-    // A commit keeps the file of the patch with its title; a new one is named
-    // after its title.
+    // A commit keeps the file of the patch with its title, renumbered to its
+    // place; a new one is named after its title.
     let mut old_names = std::collections::HashMap::new();
     for name in series.entries() {
         let text = std::fs::read_to_string(ws.patches_dir().join(name))?;
@@ -76,7 +76,7 @@ pub fn import(ws: &Workspace, dir: &Path) -> Result<()> {
     for (index, commit) in commits.iter().enumerate() {
         let mut mail = PatchMail::parse(&monorepo.format_commit(commit)?)?;
         let name = match old_names.get(mail.title()) {
-            Some(old) => old.clone(),
+            Some(old) => renumbered(old, index + 1),
             None => format!("{:04}-{}.patch", index + 1, slug(mail.title())),
         };
         let path = ws.patches_dir().join(&name);
@@ -103,6 +103,12 @@ pub fn import(ws: &Workspace, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `old` with its number replaced: `0012-x.patch` at place 11 is `0011-x.patch`.
+fn renumbered(old: &str, place: usize) -> String {
+    let rest = old.trim_start_matches(|c: char| c.is_ascii_digit());
+    format!("{place:04}{rest}")
+}
+
 /// A file-name stem from a title: `fix(wasix): Stop X` → `stop-x`.
 fn slug(title: &str) -> String {
     let summary = title.split_once(": ").map_or(title, |(_, rest)| rest);
@@ -124,6 +130,15 @@ fn slug(title: &str) -> String {
 mod tests {
     use super::*;
     use crate::patches::tests::scratch_workspace;
+
+    #[test]
+    fn a_kept_file_name_follows_its_place() {
+        assert_eq!(
+            renumbered("0012-cli-realtime-flags.patch", 11),
+            "0011-cli-realtime-flags.patch"
+        );
+        assert_eq!(renumbered("0003-x.patch", 3), "0003-x.patch");
+    }
 
     #[test]
     fn slug_keeps_the_summary_only() {
