@@ -71,13 +71,13 @@ impl Call {
     }
 
     /// Compiles the loop guest making `count` calls.
-    pub fn guest(self, count: u32) -> PathBuf {
+    pub fn guest(self, count: u32) -> LoopGuest {
         self.guest_with_delay(count, 0)
     }
 
     /// Compiles the loop guest making `count` calls, each followed by `spin` turns
     /// of a busy loop (an injected delay; none for 0).
-    pub fn guest_with_delay(self, count: u32, spin: u32) -> PathBuf {
+    pub fn guest_with_delay(self, count: u32, spin: u32) -> LoopGuest {
         let (call, extra): (&str, &[(&str, &str)]) = match self {
             Call::ClockTimeGet => ("clock_time_get", &[]),
             Call::PollTimeout0 => ("poll_timeout", &[("TIMEOUT_NS", "0")]),
@@ -88,6 +88,7 @@ impl Call {
             Call::ArgsSizesGet => ("args_sizes_get", &[]),
             Call::RandomGet16 => ("random_get", &[]),
         };
+        let calls = count;
         let count = count.to_string();
         let pad = match spin {
             0 => String::new(),
@@ -99,7 +100,10 @@ impl Call {
             "call_loop_{}_{count}_spin{spin}",
             self.name().replace(' ', "_")
         );
-        guests::compile("call_loop", &output, &params)
+        LoopGuest {
+            path: guests::compile("call_loop", &output, &params),
+            calls,
+        }
     }
 
     /// ns per call of the native equivalent, over `count` calls (after a warm-up of
@@ -199,19 +203,29 @@ impl Native {
     }
 }
 
+/// A compiled loop guest and the number of calls it makes.
+#[derive(Debug, Clone)]
+pub struct LoopGuest {
+    /// The `.wasm` file.
+    pub path: PathBuf,
+    /// How many calls it makes (and must report).
+    pub calls: u32,
+}
+
 /// Runs `guest` with `binary` on sleep path `path`, with more `wasmer run`
 /// `flags`, and returns ns per call as the guest measured it, or why there is
-/// none (a hang is a guest still running after `limit`).
+/// none (a hang is a guest still running after `limit`; a guest that reports
+/// another number of calls than it makes is a failed run).
 pub fn guest_ns(
     binary: &Path,
     path: SleepPath,
     flags: &[&str],
-    guest: &Path,
+    guest: &LoopGuest,
     stdout: StdoutTo,
     limit: Duration,
 ) -> Result<f64, Invalid> {
-    let what = format!("{} on {}", guest_name(guest), binary.display());
-    let mut command = wasmer::command_with_flags(binary, path, flags, guest);
+    let what = format!("{} on {}", guest_name(&guest.path), binary.display());
+    let mut command = wasmer::command_with_flags(binary, path, flags, &guest.path);
     let run = child::run_with_stdout(&mut command, stdout, limit, |_| {})
         .map_err(|e| Invalid::Failed(format!("spawning {}: {e}", binary.display())))?;
     run.exited_with(&what, 0, limit)?;
@@ -225,6 +239,12 @@ pub fn guest_ns(
     };
     let calls = field("calls ")?;
     judge::enough_samples(&what, calls as usize, 1)?;
+    if calls != f64::from(guest.calls) {
+        return Err(Invalid::Failed(format!(
+            "{what}: reported {calls} calls, made {}",
+            guest.calls
+        )));
+    }
     Ok(field("elapsed ")? / calls)
 }
 

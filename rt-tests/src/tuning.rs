@@ -33,9 +33,25 @@ impl RtSettings {
         }
     }
 
-    /// The `SCHED_FIFO` priority asked for (`--rt` asks for 80), for reports.
-    pub fn requested_priority(&self) -> Option<u8> {
-        self.priority.or(self.rt.then_some(80))
+    /// The `SCHED_FIFO` priority a thread gets with these settings on this host:
+    /// they are applied to a short-lived thread, through the same code as the
+    /// native loop and `wasmer run`'s guest threads, so `--rt` on a host that
+    /// refuses a priority gives `None`, as it does for them.
+    pub fn effective_priority(&self) -> Result<Option<u8>, String> {
+        let Some(profile) = self.prepare()? else {
+            return Ok(None);
+        };
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let _applied = profile
+                        .apply_to_current_thread()
+                        .map_err(|e| format!("{e:#}"))?;
+                    current_fifo_priority()
+                })
+                .join()
+                .map_err(|_| "the priority probe panicked".to_owned())?
+        })
     }
 
     /// True when nothing is changed.
@@ -101,6 +117,25 @@ impl RtSettings {
     }
 }
 
+/// The calling thread's `SCHED_FIFO` priority, `None` under another policy.
+fn current_fifo_priority() -> Result<Option<u8>, String> {
+    // SAFETY: 0 names the calling thread; no memory is passed.
+    let policy = unsafe { libc::sched_getscheduler(0) };
+    if policy != libc::SCHED_FIFO {
+        return Ok(None);
+    }
+    // SAFETY: all-zero is a valid sched_param.
+    let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
+    // SAFETY: 0 names the calling thread; `param` is valid and writable.
+    if unsafe { libc::sched_getparam(0, &mut param) } != 0 {
+        return Err(format!(
+            "sched_getparam: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(u8::try_from(param.sched_priority).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +175,15 @@ mod tests {
         };
         let error = refused.prepare().unwrap_err();
         assert!(error.contains("--cpu-affinity"), "{error}");
+    }
+
+    #[test]
+    fn the_reported_priority_is_the_one_a_thread_gets() {
+        assert_eq!(RtSettings::default().effective_priority(), Ok(None));
+        let slack_only = RtSettings {
+            timer_slack_ns: Some(1000),
+            ..RtSettings::default()
+        };
+        assert_eq!(slack_only.effective_priority(), Ok(None));
     }
 }

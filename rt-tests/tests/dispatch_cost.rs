@@ -14,11 +14,11 @@
 //!   busy loop's cost per turn is measured in the same run.
 
 use rt_tests::bounds::{self, DispatchBounds};
-use rt_tests::dispatch::{self, Call};
+use rt_tests::dispatch::{self, Call, LoopGuest};
 use rt_tests::judge::{Bound, Invalid, Judgement, Trial, median};
 use rt_tests::serial;
 use rt_tests::wasmer::{SleepPath, default_binary, upstream_binary};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// One bounded call.
@@ -70,7 +70,7 @@ fn native_ns(call: Call, count: u32) -> f64 {
     median(&runs).expect("three runs")
 }
 
-fn guest_ns(binary: &Path, guest: &Path, call: Call) -> Result<f64, Invalid> {
+fn guest_ns(binary: &Path, guest: &LoopGuest, call: Call) -> Result<f64, Invalid> {
     dispatch::guest_ns(
         binary,
         SleepPath::Precise,
@@ -86,7 +86,7 @@ fn guest_ns(binary: &Path, guest: &Path, call: Call) -> Result<f64, Invalid> {
 fn judge(label: &str, binary: &Path, checks: &[Check], divisor: u32, spins: &[u32]) -> Judgement {
     let _timing = serial::timing();
     let trials = bounds::get().dispatch.trials;
-    let guests: Vec<PathBuf> = checks
+    let guests: Vec<LoopGuest> = checks
         .iter()
         .zip(spins)
         .map(|(c, &spin)| c.call.guest_with_delay((c.count / divisor).max(10), spin))

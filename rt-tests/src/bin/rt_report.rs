@@ -275,7 +275,10 @@ fn main() {
     if !binary.is_file() {
         fail(&format!("no wasmer binary at {}", binary.display()));
     }
-    let plans = plans(&settings, args.no_legacy);
+    let priority = settings
+        .effective_priority()
+        .unwrap_or_else(|e| fail(&format!("{}: {e}", settings.label())));
+    let plans = plans(&settings, priority, args.no_legacy);
     let gate = args.gate.then(|| match bounds::load() {
         Ok(bounds) => bounds.gate,
         Err(e) => fail(&e),
@@ -396,21 +399,21 @@ impl Measured {
     }
 }
 
-/// The columns of a run with `settings`.
-fn plans(settings: &RtSettings, no_legacy: bool) -> Vec<Plan> {
+/// The columns of a run with `settings`, which give a thread `priority` here.
+fn plans(settings: &RtSettings, priority: Option<u8>, no_legacy: bool) -> Vec<Plan> {
     let flags = settings.wasmer_flags();
     let mut plans = vec![
         Plan {
             name: "native",
             path: None,
             flags: Vec::new(),
-            priority: settings.requested_priority(),
+            priority,
         },
         Plan {
             name: "patched",
             path: Some(SleepPath::Precise),
             flags: flags.clone(),
-            priority: settings.requested_priority(),
+            priority,
         },
     ];
     if !settings.is_default() {
@@ -426,7 +429,7 @@ fn plans(settings: &RtSettings, no_legacy: bool) -> Vec<Plan> {
             name: "legacy",
             path: Some(SleepPath::Legacy),
             flags,
-            priority: settings.requested_priority(),
+            priority,
         });
     }
     plans
