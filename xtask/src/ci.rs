@@ -21,7 +21,7 @@ pub fn run(ws: &Workspace) -> Result<()> {
     step("patches bisect + upstream export --check (Wasmer's lint on every state)");
     let mut checker = crate::upstream_check::Checker::new(ws)?;
     crate::bisect::run_with(ws, &mut checker)?;
-    let export = ws.root().join("target/upstream-prs");
+    let export = ws.target_dir().join("upstream-prs");
     crate::export::write(ws, &export)?;
     crate::export::check_with(ws, &export, &mut checker)?;
     step("cargo fmt --check (rt-tests, xtask)");
@@ -50,7 +50,7 @@ pub fn run(ws: &Workspace) -> Result<()> {
             "warnings",
         ],
     )?;
-    let snapshots = Tracking::start(&ws.root().join("target"))?;
+    let snapshots = Tracking::start(&ws.target_dir())?;
     let test = [
         "test",
         "--release",
@@ -96,7 +96,7 @@ pub fn jitter_gate(ws: &Workspace, build: bool) -> Result<()> {
             &["build", "--release", "--locked", "-p", "rt-tests", "--bins"],
         )?;
     }
-    let report = ws.root().join("target/release/rt-report");
+    let report = ws.target_dir().join("release/rt-report");
     let status = Command::new(&report)
         .args(["--gate", "--name", "jitter-gate"])
         .current_dir(ws.root())
@@ -119,7 +119,7 @@ struct TestRecords {
 impl TestRecords {
     /// Removes the records of earlier runs, so that only this run's are printed.
     fn clear(ws: &Workspace) -> Result<Self> {
-        let dir = ws.root().join("target/rt-tests");
+        let dir = ws.target_dir().join("rt-tests");
         if dir.is_dir() {
             for entry in std::fs::read_dir(&dir)? {
                 let path = entry?.path();
@@ -180,13 +180,17 @@ fn step(name: &str) {
     println!("==> {name}");
 }
 
-/// Runs cargo with `envs` and `INSTA_UPDATE=no` (CI never writes snapshots).
+/// Runs cargo with `envs`, the target directory and `INSTA_UPDATE=no` (CI never
+/// writes snapshots).
 fn cargo(ws: &Workspace, envs: &[(&str, &Path)], args: &[&str]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(&cargo)
         .args(args)
         .current_dir(ws.root())
         .envs(envs.iter().copied())
+        // Absolute, so the tests (which run in their package's directory) find
+        // the same target directory as this tool.
+        .env("CARGO_TARGET_DIR", ws.target_dir())
         .env("INSTA_UPDATE", "no")
         .status()
         .with_context(|| format!("running {cargo}"))?;

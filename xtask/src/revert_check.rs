@@ -103,9 +103,9 @@ struct Verdict {
 pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
     let series = Series::load(&ws.patches_dir())?;
     let chosen = choose(series.entries(), names)?;
-    let root = ws.root().join("target/revert-check");
+    let root = ws.target_dir().join("revert-check");
     let target_dir = crate::scratch::target_dir(ws)?;
-    let upstream = ws.root().join("target/upstream/wasmer");
+    let upstream = ws.target_dir().join("upstream/wasmer");
     if !upstream.is_file() {
         crate::upstream_build::run(ws)?;
     }

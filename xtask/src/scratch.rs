@@ -14,8 +14,8 @@ use std::process::Command;
 
 /// The shared scratch target directory, seeded if it is new.
 pub fn target_dir(ws: &Workspace) -> Result<PathBuf> {
-    let target_dir = ws.root().join("target/scratch");
-    let release = ws.root().join("target/release");
+    let target_dir = ws.target_dir().join("scratch");
+    let release = ws.target_dir().join("release");
     let seeded = target_dir.join("release");
     if seeded.exists() || !release.is_dir() {
         return Ok(target_dir);

@@ -21,7 +21,7 @@ use std::process::Command;
 pub fn run(ws: &Workspace) -> Result<()> {
     let manifest = Manifest::load(&ws.manifest_path())?;
     let monorepo = patches::pristine(ws, &manifest)?;
-    let dir = ws.root().join("target/upstream-build");
+    let dir = ws.target_dir().join("upstream-build");
     let vendor = dir.join("vendor");
     if vendor.exists() {
         std::fs::remove_dir_all(&vendor)?;
@@ -62,7 +62,7 @@ pub fn run(ws: &Workspace) -> Result<()> {
     if !status.success() {
         bail!("building the pristine CLI failed ({status})");
     }
-    let out = ws.root().join("target/upstream");
+    let out = ws.target_dir().join("upstream");
     std::fs::create_dir_all(&out)?;
     let binary = out.join("wasmer");
     std::fs::copy(target_dir.join("release/wasmer"), &binary)

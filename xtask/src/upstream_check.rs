@@ -52,7 +52,7 @@ impl Checker {
     /// Lays out the pristine crates (tag `pristine`), and checks them.
     pub fn new(ws: &Workspace) -> Result<Self> {
         let manifest = Manifest::load(&ws.manifest_path())?;
-        let base = ws.root().join("target/upstream-check");
+        let base = ws.target_dir().join("upstream-check");
         let dir = base.join("repo");
         if dir.exists() {
             std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;

@@ -50,7 +50,7 @@ pub fn run(ws: &Workspace, update_lock: bool) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(&cargo)
         .current_dir(&scratch)
-        .env("CARGO_TARGET_DIR", ws.root().join("target"))
+        .env("CARGO_TARGET_DIR", ws.target_dir())
         .args([
             "test",
             "--release",
@@ -87,7 +87,7 @@ pub fn refresh_lock(ws: &Workspace) -> Result<()> {
 /// Lays out the scratch workspace `target/vendored-tests` (the crates at their
 /// monorepo paths, the test files they name, the manifest) and returns its root.
 fn prepare(ws: &Workspace) -> Result<PathBuf> {
-    let scratch = ws.root().join("target/vendored-tests");
+    let scratch = ws.target_dir().join("vendored-tests");
     let manifest = Manifest::load(&ws.manifest_path())?;
     for krate in &manifest.crates {
         let crate_dir = scratch.join(&krate.upstream_path);

@@ -31,6 +31,17 @@ impl Workspace {
         &self.root
     }
 
+    /// Cargo's target directory: `CARGO_TARGET_DIR` if set (relative to the
+    /// current directory, as cargo reads it), else `target/`.
+    pub fn target_dir(&self) -> PathBuf {
+        match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) => std::env::current_dir()
+                .map(|cwd| cwd.join(&dir))
+                .unwrap_or_else(|_| PathBuf::from(dir)),
+            None => self.root.join("target"),
+        }
+    }
+
     /// `vendor/`: the patched crate copies.
     pub fn vendor_dir(&self) -> PathBuf {
         self.root.join("vendor")
