@@ -4,8 +4,9 @@
 //! patch (default: the whole series), it lays out a copy of the committed workspace
 //! (`HEAD`) under `target/revert-check/tree/` whose `vendor/` is the pristine crates
 //! plus the series with that patch's behaviour taken away, runs the suite there
-//! (`cargo test --release --locked -p rt-tests --no-fail-fast`), and classifies what
-//! failed. The behaviour is taken away in one of two ways:
+//! (`cargo test --release --locked -p rt-tests`, which stops after the first test
+//! binary with a failure; the whole suite again when that failure proves nothing),
+//! and classifies what failed. The behaviour is taken away in one of two ways:
 //! - **in place**, when `ci/reverts/<patch>.diff` exists: the whole series, then that
 //!   diff, which undoes what the patch does and keeps the API that later patches and
 //!   rt-tests use. The foundations of the series need this: leaving them out would
@@ -21,6 +22,8 @@
 //! - DOES NOT APPLY, DOES NOT BUILD, NOT SEEN (every test passes).
 //!
 //! A test that fails in the baseline counts for nothing afterwards, and is named.
+//! The baseline runs the whole suite once per commit; its failing tests are kept in
+//! `target/revert-check/baseline-<commit>.txt` for later runs on the same commit.
 //! Each run's log goes to `target/revert-check/<patch>.log`; the summary gives every
 //! verdict with the tests behind it and the time it took.
 //!
@@ -110,31 +113,18 @@ pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
         crate::upstream_build::run(ws)?;
     }
     let started = Instant::now();
-    let run_with = |change: &Change, log: &str| -> Result<Outcome> {
+    let run_with = |change: &Change, log: &str, suite: Suite| -> Result<Outcome> {
         let run = Run {
             dir: &root.join("tree"),
             log: &root.join(log),
             target_dir: &target_dir,
             upstream: &upstream,
+            suite,
         };
         check_one(ws, &series, change, &run)
     };
 
-    println!("==> baseline: the whole series");
-    let start = Instant::now();
-    let unreliable = match run_with(&Change::None, "baseline.log")? {
-        Outcome::NotSeen => Vec::new(),
-        Outcome::Failed(failures) => {
-            let names: Vec<String> = failures.into_iter().map(|f| f.test).collect();
-            println!(
-                "    these tests fail on the whole series and prove nothing below: {}",
-                names.join(", ")
-            );
-            names
-        }
-        other => bail!("the whole series gives {other:?}: fix that first"),
-    };
-    println!("    baseline done in {:.0?}", start.elapsed());
+    let unreliable = baseline(ws, &root, |log| run_with(&Change::None, log, Suite::Whole))?;
 
     let mut verdicts = Vec::new();
     for name in &chosen {
@@ -153,19 +143,15 @@ pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
             Change::LeaveOut(name.clone())
         };
         let start = Instant::now();
-        let outcome = match run_with(&change, &format!("{}.log", stem(name)))? {
-            Outcome::Failed(failures) => Outcome::Failed(
-                failures
-                    .into_iter()
-                    .filter(|f| !unreliable.contains(&f.test))
-                    .collect(),
-            ),
-            other => other,
-        };
-        let outcome = match outcome {
-            Outcome::Failed(f) if f.is_empty() => Outcome::NotSeen,
-            other => other,
-        };
+        let log = format!("{}.log", stem(name));
+        let mut outcome = discount(
+            run_with(&change, &log, Suite::UntilFirstFailure)?,
+            &unreliable,
+        );
+        if matches!(outcome, Outcome::Failed(_)) && !outcome.is_proof() {
+            println!("    the first failing test binary proves nothing; the whole suite again");
+            outcome = discount(run_with(&change, &log, Suite::Whole)?, &unreliable);
+        }
         let verdict = Verdict {
             patch: name.clone(),
             in_place: matches!(change, Change::RevertInPlace(_)),
@@ -191,6 +177,64 @@ pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The tests that fail on the whole series: the baseline run, or its record for
+/// this commit (`target/revert-check/baseline-<commit>.txt`, one test a line).
+fn baseline(
+    ws: &Workspace,
+    root: &Path,
+    run: impl FnOnce(&str) -> Result<Outcome>,
+) -> Result<Vec<String>> {
+    let commit = crate::git::Git::open(ws.root()).run(["rev-parse", "HEAD"])?;
+    let record = root.join(format!("baseline-{}.txt", commit.trim()));
+    if let Ok(text) = std::fs::read_to_string(&record) {
+        let failing: Vec<String> = text.lines().map(str::to_owned).collect();
+        println!(
+            "==> baseline of this commit from {} ({} failing test(s))",
+            record.display(),
+            failing.len()
+        );
+        return Ok(failing);
+    }
+    println!("==> baseline: the whole series");
+    let start = Instant::now();
+    let failing = match run("baseline.log")? {
+        Outcome::NotSeen => Vec::new(),
+        Outcome::Failed(failures) => failures.into_iter().map(|f| f.test).collect(),
+        other => bail!("the whole series gives {other:?}: fix that first"),
+    };
+    if !failing.is_empty() {
+        println!(
+            "    these tests fail on the whole series and prove nothing below: {}",
+            failing.join(", ")
+        );
+    }
+    std::fs::create_dir_all(root)?;
+    std::fs::write(
+        &record,
+        failing.iter().map(|t| format!("{t}\n")).collect::<String>(),
+    )?;
+    println!("    baseline done in {:.0?}", start.elapsed());
+    Ok(failing)
+}
+
+/// `outcome` without the failures of tests that fail in the baseline too.
+fn discount(outcome: Outcome, unreliable: &[String]) -> Outcome {
+    match outcome {
+        Outcome::Failed(failures) => {
+            let failures: Vec<Failure> = failures
+                .into_iter()
+                .filter(|f| !unreliable.contains(&f.test))
+                .collect();
+            if failures.is_empty() {
+                Outcome::NotSeen
+            } else {
+                Outcome::Failed(failures)
+            }
+        }
+        other => other,
+    }
 }
 
 /// The series entries matching `names` (all of them for none).
@@ -253,12 +297,22 @@ fn describe(verdict: &Verdict) -> String {
     }
 }
 
+/// How much of the suite a run needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Suite {
+    /// Every test (`--no-fail-fast`): the baseline, and a second look.
+    Whole,
+    /// Up to the first test binary with a failure: enough for a proof.
+    UntilFirstFailure,
+}
+
 /// Where one check lays out its tree and writes its log, and what it builds with.
 struct Run<'a> {
     dir: &'a Path,
     log: &'a Path,
     target_dir: &'a Path,
     upstream: &'a Path,
+    suite: Suite,
 }
 
 /// Applies the series with `change` to a pristine monorepo; the error says what
@@ -355,15 +409,12 @@ fn check_one(ws: &Workspace, series: &Series, change: &Change, run: &Run<'_>) ->
     let log_path = run.log;
     let log = std::fs::File::create(log_path)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut args = vec!["test", "--release", "--locked", "-p", "rt-tests"];
+    if run.suite == Suite::Whole {
+        args.push("--no-fail-fast");
+    }
     let status = Command::new(cargo)
-        .args([
-            "test",
-            "--release",
-            "--locked",
-            "-p",
-            "rt-tests",
-            "--no-fail-fast",
-        ])
+        .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", run.target_dir)
         .env("INSTA_UPDATE", "no")
@@ -492,6 +543,26 @@ mod tests {
         assert!(!Outcome::NotSeen.is_proof());
         assert!(!Outcome::DoesNotApply("0002".to_owned()).is_proof());
         assert!(!Outcome::DoesNotBuild(vec!["rt-tests".to_owned()]).is_proof());
+    }
+
+    #[test]
+    fn a_test_failing_in_the_baseline_counts_for_nothing() {
+        let failure = |test: &str| Failure {
+            test: test.to_owned(),
+            invalid: false,
+        };
+        let unreliable = ["flaky".to_owned()];
+        assert_eq!(
+            discount(Outcome::Failed(vec![failure("flaky")]), &unreliable),
+            Outcome::NotSeen
+        );
+        assert_eq!(
+            discount(
+                Outcome::Failed(vec![failure("flaky"), failure("sees_it")]),
+                &unreliable
+            ),
+            Outcome::Failed(vec![failure("sees_it")])
+        );
     }
 
     #[test]
