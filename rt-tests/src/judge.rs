@@ -77,8 +77,13 @@ pub enum Invalid {
     Failed(String),
 }
 
+/// Starts every [`Invalid`]'s text, so that a run that proves nothing can be told
+/// from a broken bound in any test's output (`cargo xtask revert-check` does).
+pub const INVALID_MARK: &str = "INVALID: ";
+
 impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(INVALID_MARK)?;
         match self {
             Invalid::Hung { what, limit } => write!(f, "{what} hung (killed after {limit:?})"),
             Invalid::Crashed {
@@ -333,7 +338,7 @@ impl Judgement {
         }
         if let Verdict::Invalid(why) = &self.verdict {
             panic!(
-                "{}: the control must break {bounds:?}, but the run was invalid: {why}\n{self}",
+                "{}: the control must break {bounds:?}, but the run was invalid ({why})\n{self}",
                 self.check
             );
         }
@@ -381,7 +386,7 @@ impl fmt::Display for Judgement {
         let verdict = match &self.verdict {
             Verdict::Holds => "every bound holds".to_owned(),
             Verdict::Broken(_) => format!("broken: {}", self.broken().join(", ")),
-            Verdict::Invalid(why) => format!("INVALID: {why}"),
+            Verdict::Invalid(why) => why.to_string(),
         };
         write!(f, "{out}   verdict: {verdict}")
     }

@@ -104,6 +104,19 @@ struct Verdict {
 
 /// Runs the check for `names` (patch file names or their stems; empty: all).
 pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
+    // rt-tests comes from HEAD (`git archive`), the rest from these paths: they
+    // must be HEAD's too, for the baseline to be the commit's.
+    let changed = crate::git::Git::open(ws.root()).run([
+        "status",
+        "--porcelain",
+        "--",
+        "patches",
+        REVERTS_DIR,
+        "vendor/crates.toml",
+    ])?;
+    if !changed.trim().is_empty() {
+        bail!("commit these first; revert-check checks a commit:\n{changed}");
+    }
     let series = Series::load(&ws.patches_dir())?;
     let chosen = choose(series.entries(), names)?;
     let root = ws.target_dir().join("revert-check");
@@ -143,14 +156,20 @@ pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
             Change::LeaveOut(name.clone())
         };
         let start = Instant::now();
-        let log = format!("{}.log", stem(name));
-        let mut outcome = discount(
-            run_with(&change, &log, Suite::UntilFirstFailure)?,
-            &unreliable,
-        );
-        if matches!(outcome, Outcome::Failed(_)) && !outcome.is_proof() {
+        let first = run_with(
+            &change,
+            &format!("{}.log", stem(name)),
+            Suite::UntilFirstFailure,
+        )?;
+        // A failure stopped the run early: what it did not run may still prove it.
+        let stopped_early = matches!(first, Outcome::Failed(_));
+        let mut outcome = discount(first, &unreliable);
+        if stopped_early && !outcome.is_proof() {
             println!("    the first failing test binary proves nothing; the whole suite again");
-            outcome = discount(run_with(&change, &log, Suite::Whole)?, &unreliable);
+            outcome = discount(
+                run_with(&change, &format!("{}.whole.log", stem(name)), Suite::Whole)?,
+                &unreliable,
+            );
         }
         let verdict = Verdict {
             patch: name.clone(),
@@ -463,11 +482,18 @@ fn copy_workspace(ws: &Workspace, dir: &Path) -> Result<()> {
 }
 
 /// Failed tests (`test name ... FAILED`), each marked invalid when its output
-/// (`---- name stdout ----`) has the judge's invalid verdict, and crates that did
-/// not compile.
+/// (`---- name stdout ----`) says the run was invalid; test binaries that died
+/// (by a signal: invalid too); and crates that did not compile.
 fn failures(log: &str) -> (Vec<Failure>, Vec<String>) {
     let (mut tests, mut crates) = (Vec::new(), Vec::new());
+    let mut died = Vec::new();
     for line in log.lines().map(str::trim) {
+        if let Some(binary) = died_by_signal(line) {
+            died.push(Failure {
+                test: format!("{binary} (the test binary died by a signal)"),
+                invalid: true,
+            });
+        }
         if let Some(test) = line
             .strip_prefix("test ")
             .and_then(|l| l.strip_suffix(" ... FAILED"))
@@ -482,14 +508,29 @@ fn failures(log: &str) -> (Vec<Failure>, Vec<String>) {
     }
     tests.dedup();
     crates.dedup();
-    let failures = tests
+    let mut failures: Vec<Failure> = tests
         .into_iter()
         .map(|test| Failure {
             invalid: output_of(log, &test).is_some_and(is_invalid),
             test,
         })
         .collect();
+    failures.extend(died);
     (failures, crates)
+}
+
+/// The test binary a line of cargo's like
+/// ``process didn't exit successfully: `…/deps/interrupt-0123abcd` (signal: 6, SIGABRT…)``
+/// names, when it died by a signal.
+fn died_by_signal(line: &str) -> Option<&str> {
+    let rest = line.split_once("process didn't exit successfully: `")?.1;
+    let (command, status) = rest.split_once('`')?;
+    if !status.contains("(signal: ") {
+        return None;
+    }
+    let path = command.split_whitespace().next()?;
+    let file = path.rsplit('/').next()?;
+    Some(file.rsplit_once('-').map_or(file, |(name, _hash)| name))
 }
 
 /// The captured output of a failed test: its `---- name stdout ----` block.
@@ -506,9 +547,10 @@ fn output_of<'a>(log: &'a str, test: &str) -> Option<&'a str> {
     Some(&body[..end])
 }
 
-/// The judge's wording for a run that proves nothing (`rt_tests::judge`).
+/// The mark of a run that proves nothing (`rt_tests::judge::INVALID_MARK`, which
+/// starts every `Invalid`'s text: a hang, a crash, too few samples).
 fn is_invalid(output: &str) -> bool {
-    output.contains("verdict: INVALID") || output.contains("but the run was invalid")
+    output.contains("INVALID: ")
 }
 
 #[cfg(test)]
@@ -521,13 +563,23 @@ mod tests {
                    ---- b stdout ----\nthread 'b' panicked:\nb: bound not met\n   verdict: broken: p50\n\n\
                    ---- c stdout ----\nthread 'c' panicked:\nc: bound not met\n   verdict: INVALID: hung\n\n\
                    failures:\n    b\n    c\n\
+                   error: test failed, to rerun pass `--test interrupt`\n\nCaused by:\n  \
+                   process didn't exit successfully: `/t/release/deps/interrupt-0123abcd` \
+                   (signal: 6, SIGABRT: process abort signal)\n\
                    error: could not compile `wasmer-wasix` (lib) due to 2 previous errors\n";
         let (failures, crates) = failures(log);
         let failure = |test: &str, invalid| Failure {
             test: test.to_owned(),
             invalid,
         };
-        assert_eq!(failures, [failure("b", false), failure("c", true)]);
+        assert_eq!(
+            failures,
+            [
+                failure("b", false),
+                failure("c", true),
+                failure("interrupt (the test binary died by a signal)", true)
+            ]
+        );
         assert_eq!(crates, ["wasmer-wasix"]);
     }
 
