@@ -110,6 +110,8 @@ pub struct DispatchBounds {
 pub struct InterruptBounds {
     /// Runs per check (odd).
     pub trials: usize,
+    /// SIGINTs sent as the guest prints its first line; every one must reach it.
+    pub sigint_runs: usize,
     /// SIGINT to `wasmer run`'s exit, teardown included, in ms.
     pub sigint_to_exit_ms: f64,
     /// Another thread's `proc_exit` to the process's exit, start-up included, in ms.

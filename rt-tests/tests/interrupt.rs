@@ -1,7 +1,8 @@
 //! A sleeping guest stays interruptible on the precise path: Ctrl-C (SIGINT to
 //! `wasmer run`) and `proc_exit` from another guest thread end a 10 s sleep
 //! promptly, as they do on upstream's path, and an alarm (`proc_raise_interval`)
-//! runs the guest's handler when it is due and lets the sleep finish.
+//! runs the guest's handler when it is due and lets the sleep finish. Every
+//! SIGINT reaches the guest, even one sent as it prints its first line.
 //!
 //! The time measured here runs from the event to the exit of the whole `wasmer`
 //! process, so it includes the runtime's teardown; the wake-up of the sleeping
@@ -17,14 +18,25 @@ use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
 /// The exit code of `wasmer run` when SIGINT ends the guest: WASI's `EINTR`.
-/// Depending on where the signal lands, wasmer exits with it or dies of SIGINT
-/// itself (seen on both sleep paths); both are an exit by SIGINT, anything else
-/// is a crash.
 const EXIT_ON_SIGINT: i32 = 27;
 
+/// How `wasmer run` ended after SIGINT.
+#[derive(Debug)]
+enum Ending {
+    /// The guest was interrupted: exit 27 (EINTR) this long after the signal.
+    Interrupted(Duration),
+    /// The signal never reached the guest: `wasmer` died of SIGINT's default
+    /// action (no listener yet, as upstream before patch 0014).
+    KilledBySignal,
+    /// The signal was lost: the 10 s sleep ran to its end.
+    SleptThrough,
+    /// Anything else: a crash.
+    Other(String),
+}
+
 /// Runs `guest`, sends SIGINT once it prints `ready` (just before its 10 s
-/// sleep), and returns the time from the signal to the exit of `wasmer`.
-fn interrupt(path: SleepPath, guest: &std::path::Path) -> Result<Duration, Invalid> {
+/// sleep), and says how `wasmer` ended.
+fn interrupt(path: SleepPath, guest: &std::path::Path) -> Result<Ending, Invalid> {
     let limit = Duration::from_secs(20);
     let mut sent = None;
     let (run, ready) = child::run_when_ready(
@@ -52,31 +64,39 @@ fn interrupt(path: SleepPath, guest: &std::path::Path) -> Result<Duration, Inval
             stderr: run.stderr,
         });
     };
-    if run.status.signal() == Some(libc::SIGINT) {
-        return Ok(run.exited_at.saturating_duration_since(sent));
-    }
-    match run.status.code() {
-        Some(EXIT_ON_SIGINT) => Ok(run.exited_at.saturating_duration_since(sent)),
-        Some(0) => Err(Invalid::Failed(format!(
-            "{}: the 10 s sleep ran to its end despite SIGINT",
-            path.name()
-        ))),
-        _ => Err(Invalid::Crashed {
+    Ok(match (run.status.code(), run.status.signal()) {
+        (Some(EXIT_ON_SIGINT), _) => {
+            Ending::Interrupted(run.exited_at.saturating_duration_since(sent))
+        }
+        (_, Some(libc::SIGINT)) => Ending::KilledBySignal,
+        (Some(0), _) => Ending::SleptThrough,
+        _ => Ending::Other(format!("{:?}: {}", run.status, run.stderr)),
+    })
+}
+
+/// The time from SIGINT to the exit, or why there is none.
+fn interrupt_latency(path: SleepPath, guest: &std::path::Path) -> Result<Duration, Invalid> {
+    match interrupt(path, guest)? {
+        Ending::Interrupted(latency) => Ok(latency),
+        Ending::Other(status) => Err(Invalid::Crashed {
             what: format!(
                 "{} after SIGINT (expected exit {EXIT_ON_SIGINT}, EINTR)",
                 path.name()
             ),
-            status: format!("{:?}", run.status),
-            stderr: run.stderr,
+            status,
+            stderr: String::new(),
         }),
+        ending => Err(Invalid::Failed(format!(
+            "{}: SIGINT did not reach the guest: {ending:?} \
+             (`every_sigint_reaches_the_guest` tests this)",
+            path.name()
+        ))),
     }
 }
 
-#[test]
-fn sigint_ends_a_long_sleep_promptly() {
-    let _timing = serial::timing();
-    let bounds = bounds::get().interrupt;
-    let guest = guests::compile(
+/// The guest of the SIGINT checks: prints `ready`, then sleeps 10 s.
+fn sleep_guest() -> std::path::PathBuf {
+    guests::compile(
         "sleep_then_exit",
         "sleep_then_exit_1x10s",
         &[
@@ -84,7 +104,42 @@ fn sigint_ends_a_long_sleep_promptly() {
             ("PERIOD_NS", "10000000000"),
             ("EXIT_CODE", "0"),
         ],
-    );
+    )
+}
+
+#[test]
+fn every_sigint_reaches_the_guest() {
+    let _timing = serial::timing();
+    let runs = bounds::get().interrupt.sigint_runs;
+    let guest = sleep_guest();
+    for path in [SleepPath::Precise, SleepPath::Legacy] {
+        let endings: Vec<Ending> = (0..runs)
+            .map(|_| interrupt(path, &guest).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        let missed: Vec<&Ending> = endings
+            .iter()
+            .filter(|e| !matches!(e, Ending::Interrupted(_)))
+            .collect();
+        eprintln!(
+            "{}: {} of {runs} SIGINTs reached the guest",
+            path.name(),
+            runs - missed.len()
+        );
+        assert!(
+            missed.is_empty(),
+            "{}: {} of {runs} SIGINTs sent as the guest printed its first line did not \
+             reach it: {missed:?}",
+            path.name(),
+            missed.len()
+        );
+    }
+}
+
+#[test]
+fn sigint_ends_a_long_sleep_promptly() {
+    let _timing = serial::timing();
+    let bounds = bounds::get().interrupt;
+    let guest = sleep_guest();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     Judgement::run(
         "interrupt-sigint",
@@ -95,9 +150,9 @@ fn sigint_ends_a_long_sleep_promptly() {
         )],
         bounds.trials,
         |_| {
-            let patched = interrupt(SleepPath::Precise, &guest)?;
+            let patched = interrupt_latency(SleepPath::Precise, &guest)?;
             // Upstream's path, for comparison only: it is prompt too.
-            let legacy = interrupt(SleepPath::Legacy, &guest)
+            let legacy = interrupt_latency(SleepPath::Legacy, &guest)
                 .map_or_else(|e| e.to_string(), |d| format!("{:.2} ms", ms(d)));
             Ok(Trial {
                 figures: vec![ms(patched)],

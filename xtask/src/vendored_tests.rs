@@ -24,6 +24,7 @@ use walkdir::WalkDir;
 /// wasmer-wasix and then wasmer-cli (each filter matches in one crate only).
 const TEST_MODULES: &[&str] = &[
     "os::deadline",
+    "os::task::task_join_handle",
     "os::task::thread",
     "os::wait_telemetry",
     "state::clock_offsets_tests",

@@ -422,11 +422,15 @@ impl WasiRunner {
         let runtime = env.runtime.clone();
         let tasks = runtime.task_manager().clone();
 
+        // Listen before the guest starts: a press while it runs must not be lost.
+        #[cfg(feature = "ctrlc")]
+        let ctrl_c = crate::os::task::CtrlCListener::new().context("listening for ctrl-c")?;
+
         let mut task_handle =
             crate::bin_factory::spawn_exec_module(module, env, &runtime).context("Spawn failed")?;
 
         #[cfg(feature = "ctrlc")]
-        task_handle.install_ctrlc_handler();
+        task_handle.install_ctrlc_listener(ctrl_c);
         let task_handle = async move { task_handle.wait_finished().await }.in_current_span();
 
         let result = tasks.spawn_and_block_on(task_handle)?;
@@ -531,13 +535,18 @@ impl WasiRunner {
         // See run_wasm above for a possible fix
         let exit_code = tasks.spawn_and_block_on(
             async move {
+                // Listen before the guest starts: a press while it runs must not be lost.
+                #[cfg(feature = "ctrlc")]
+                let ctrl_c =
+                    crate::os::task::CtrlCListener::new().context("listening for ctrl-c")?;
+
                 let mut task_handle =
                     crate::bin_factory::spawn_exec(pkg, &command_name, env, &runtime)
                         .await
                         .context("Spawn failed")?;
 
                 #[cfg(feature = "ctrlc")]
-                task_handle.install_ctrlc_handler();
+                task_handle.install_ctrlc_listener(ctrl_c);
 
                 task_handle
                     .wait_finished()

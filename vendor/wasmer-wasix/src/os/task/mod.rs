@@ -9,6 +9,8 @@ pub mod thread;
 
 #[allow(unused_imports)]
 pub(crate) use process::WasiProcessInner;
+#[cfg(feature = "ctrlc")]
+pub use task_join_handle::CtrlCListener;
 pub use task_join_handle::{
     OwnedTaskStatus, TaskJoinHandle, TaskStatus, TaskTerminatedError, VirtualTaskHandle,
 };

@@ -208,14 +208,61 @@ pub struct TaskJoinHandle {
     watch: tokio::sync::watch::Receiver<TaskStatus>,
 }
 
+/// Ctrl-C presses, heard from the moment the listener is created.
+///
+/// `tokio::signal::ctrl_c()` only starts listening when it is first polled, and a
+/// press that comes earlier is lost (or, before the first listener of the
+/// process, ends the process with the default action). Creating this before the
+/// guest starts means that a guest that is already running hears every press.
+#[cfg(feature = "ctrlc")]
+#[derive(Debug)]
+pub struct CtrlCListener {
+    #[cfg(unix)]
+    inner: tokio::signal::unix::Signal,
+    #[cfg(windows)]
+    inner: tokio::signal::windows::CtrlC,
+}
+
+#[cfg(feature = "ctrlc")]
+impl CtrlCListener {
+    /// Starts listening; needs the context of a Tokio runtime with signals enabled.
+    pub fn new() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        let inner = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+        #[cfg(windows)]
+        let inner = tokio::signal::windows::ctrl_c()?;
+        Ok(Self { inner })
+    }
+
+    /// The next press, or `None` once no more can be heard.
+    pub async fn recv(&mut self) -> Option<()> {
+        self.inner.recv().await
+    }
+}
+
 impl TaskJoinHandle {
     /// Retrieve the current status.
     pub fn status(&self) -> TaskStatus {
         self.watch.borrow().clone()
     }
 
+    /// Sends every ctrl-c press to the task as `SIGINT`, listening from now on.
+    ///
+    /// A press that comes before this call, once the task is running, is lost; to
+    /// miss none, create a [`CtrlCListener`] before the task starts and use
+    /// [`TaskJoinHandle::install_ctrlc_listener`].
     #[cfg(feature = "ctrlc")]
     pub fn install_ctrlc_handler(&self) {
+        match CtrlCListener::new() {
+            Ok(listener) => self.install_ctrlc_listener(listener),
+            Err(err) => tracing::error!("failed to listen for ctrl-c - {}", err),
+        }
+    }
+
+    /// Sends every ctrl-c press `listener` hears, from its creation on, to the
+    /// task as `SIGINT`.
+    #[cfg(feature = "ctrlc")]
+    pub fn install_ctrlc_listener(&self, mut listener: CtrlCListener) {
         use wasmer::FromToNativeWasmType;
         use wasmer_wasix_types::wasi::Signal;
 
@@ -223,7 +270,7 @@ impl TaskJoinHandle {
 
         tokio::spawn(async move {
             // Loop sending ctrl-c presses as signals to the signal handler
-            while tokio::signal::ctrl_c().await.is_ok() {
+            while listener.recv().await.is_some() {
                 if let Err(err) = signal_handler.signal(Signal::Sigint.to_native() as u8) {
                     tracing::error!("failed to process signal - {}", err);
                     std::process::exit(1);
@@ -246,5 +293,21 @@ impl TaskJoinHandle {
                 return Ok(Errno::Noent.into());
             }
         }
+    }
+}
+
+#[cfg(all(test, feature = "ctrlc", feature = "time", unix))]
+mod ctrl_c_tests {
+    use super::CtrlCListener;
+    use std::time::Duration;
+
+    // `tokio::signal::ctrl_c()` created after the press would wait forever here.
+    #[tokio::test]
+    async fn a_press_before_the_first_poll_is_heard() {
+        let mut listener = CtrlCListener::new().unwrap();
+        // SAFETY: raise has no preconditions; the listener's handler catches SIGINT.
+        assert_eq!(unsafe { libc::raise(libc::SIGINT) }, 0);
+        let heard = tokio::time::timeout(Duration::from_secs(10), listener.recv()).await;
+        assert_eq!(heard, Ok(Some(())));
     }
 }
