@@ -28,7 +28,8 @@ enum Ending {
     /// The signal never reached the guest: `wasmer` died of SIGINT's default
     /// action (no listener yet, as upstream before patch 0014).
     KilledBySignal,
-    /// The signal was lost: the 10 s sleep ran to its end.
+    /// The signal was lost: the 10 s sleep ran to its end (the CLI dropped the
+    /// press, or the guest's wait missed the queued signal).
     SleptThrough,
     /// Anything else: a crash.
     Other(String),
@@ -128,7 +129,8 @@ fn every_sigint_reaches_the_guest() {
         assert!(
             missed.is_empty(),
             "{}: {} of {runs} SIGINTs sent as the guest printed its first line did not \
-             reach it: {missed:?}",
+             interrupt it (KilledBySignal: wasmer was not listening yet; SleptThrough: \
+             the press was dropped or the wait missed the signal): {missed:?}",
             path.name(),
             missed.len()
         );

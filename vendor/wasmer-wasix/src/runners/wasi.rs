@@ -422,15 +422,19 @@ impl WasiRunner {
         let runtime = env.runtime.clone();
         let tasks = runtime.task_manager().clone();
 
-        // Listen before the guest starts: a press while it runs must not be lost.
+        // Listen before the guest starts: a press while it runs must reach it.
         #[cfg(feature = "ctrlc")]
-        let ctrl_c = crate::os::task::CtrlCListener::new().context("listening for ctrl-c")?;
+        let ctrl_c = crate::os::task::CtrlCListener::new()
+            .map_err(|err| tracing::error!("failed to listen for ctrl-c - {}", err))
+            .ok();
 
         let mut task_handle =
             crate::bin_factory::spawn_exec_module(module, env, &runtime).context("Spawn failed")?;
 
         #[cfg(feature = "ctrlc")]
-        task_handle.install_ctrlc_listener(ctrl_c);
+        if let Some(ctrl_c) = ctrl_c {
+            task_handle.install_ctrlc_listener(ctrl_c);
+        }
         let task_handle = async move { task_handle.wait_finished().await }.in_current_span();
 
         let result = tasks.spawn_and_block_on(task_handle)?;
@@ -535,10 +539,11 @@ impl WasiRunner {
         // See run_wasm above for a possible fix
         let exit_code = tasks.spawn_and_block_on(
             async move {
-                // Listen before the guest starts: a press while it runs must not be lost.
+                // Listen before the guest starts: a press while it runs must reach it.
                 #[cfg(feature = "ctrlc")]
-                let ctrl_c =
-                    crate::os::task::CtrlCListener::new().context("listening for ctrl-c")?;
+                let ctrl_c = crate::os::task::CtrlCListener::new()
+                    .map_err(|err| tracing::error!("failed to listen for ctrl-c - {}", err))
+                    .ok();
 
                 let mut task_handle =
                     crate::bin_factory::spawn_exec(pkg, &command_name, env, &runtime)
@@ -546,7 +551,9 @@ impl WasiRunner {
                         .context("Spawn failed")?;
 
                 #[cfg(feature = "ctrlc")]
-                task_handle.install_ctrlc_listener(ctrl_c);
+                if let Some(ctrl_c) = ctrl_c {
+                    task_handle.install_ctrlc_listener(ctrl_c);
+                }
 
                 task_handle
                     .wait_finished()

@@ -210,10 +210,11 @@ pub struct TaskJoinHandle {
 
 /// Ctrl-C presses, heard from the moment the listener is created.
 ///
-/// `tokio::signal::ctrl_c()` only starts listening when it is first polled, and a
-/// press that comes earlier is lost (or, before the first listener of the
-/// process, ends the process with the default action). Creating this before the
-/// guest starts means that a guest that is already running hears every press.
+/// `tokio::signal::ctrl_c()` only starts listening when it is first polled: a
+/// press that comes earlier ends the process with the default action, and one
+/// that comes between two `ctrl_c()` calls in a loop is dropped. Created before
+/// the guest starts and kept for the whole run, this hears every press the
+/// guest could be interrupted by.
 #[cfg(feature = "ctrlc")]
 #[derive(Debug)]
 pub struct CtrlCListener {
@@ -225,7 +226,11 @@ pub struct CtrlCListener {
 
 #[cfg(feature = "ctrlc")]
 impl CtrlCListener {
-    /// Starts listening; needs the context of a Tokio runtime with signals enabled.
+    /// Starts listening.
+    ///
+    /// # Panics
+    /// Outside the context of a Tokio runtime with its signal driver enabled
+    /// (as `tokio::signal` does).
     pub fn new() -> std::io::Result<Self> {
         #[cfg(unix)]
         let inner = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
@@ -234,7 +239,7 @@ impl CtrlCListener {
         Ok(Self { inner })
     }
 
-    /// The next press, or `None` once no more can be heard.
+    /// The next press (Tokio never ends the stream, so in practice never `None`).
     pub async fn recv(&mut self) -> Option<()> {
         self.inner.recv().await
     }
@@ -246,37 +251,25 @@ impl TaskJoinHandle {
         self.watch.borrow().clone()
     }
 
-    /// Sends every ctrl-c press to the task as `SIGINT`, listening from now on.
-    ///
-    /// A press that comes before this call, once the task is running, is lost; to
-    /// miss none, create a [`CtrlCListener`] before the task starts and use
-    /// [`TaskJoinHandle::install_ctrlc_listener`].
+    /// Sends every ctrl-c press to the task as `SIGINT`, from when the spawned
+    /// listener first runs; to miss none, create a [`CtrlCListener`] before the
+    /// task starts and use [`TaskJoinHandle::install_ctrlc_listener`].
     #[cfg(feature = "ctrlc")]
     pub fn install_ctrlc_handler(&self) {
-        match CtrlCListener::new() {
-            Ok(listener) => self.install_ctrlc_listener(listener),
-            Err(err) => tracing::error!("failed to listen for ctrl-c - {}", err),
-        }
+        let signal_handler = self.signal_handler.clone();
+        tokio::spawn(async move {
+            match CtrlCListener::new() {
+                Ok(listener) => forward_ctrl_c(listener, signal_handler).await,
+                Err(err) => tracing::error!("failed to listen for ctrl-c - {}", err),
+            }
+        });
     }
 
     /// Sends every ctrl-c press `listener` hears, from its creation on, to the
     /// task as `SIGINT`.
     #[cfg(feature = "ctrlc")]
-    pub fn install_ctrlc_listener(&self, mut listener: CtrlCListener) {
-        use wasmer::FromToNativeWasmType;
-        use wasmer_wasix_types::wasi::Signal;
-
-        let signal_handler = self.signal_handler.clone();
-
-        tokio::spawn(async move {
-            // Loop sending ctrl-c presses as signals to the signal handler
-            while listener.recv().await.is_some() {
-                if let Err(err) = signal_handler.signal(Signal::Sigint.to_native() as u8) {
-                    tracing::error!("failed to process signal - {}", err);
-                    std::process::exit(1);
-                }
-            }
-        });
+    pub fn install_ctrlc_listener(&self, listener: CtrlCListener) {
+        tokio::spawn(forward_ctrl_c(listener, self.signal_handler.clone()));
     }
 
     /// Wait until the task finishes.
@@ -292,6 +285,21 @@ impl TaskJoinHandle {
             if self.watch.changed().await.is_err() {
                 return Ok(Errno::Noent.into());
             }
+        }
+    }
+}
+
+/// Sends every press `listener` hears to `signal_handler` as `SIGINT`.
+#[cfg(feature = "ctrlc")]
+async fn forward_ctrl_c(mut listener: CtrlCListener, signal_handler: Arc<DynSignalHandlerAbi>) {
+    use wasmer::FromToNativeWasmType;
+    use wasmer_wasix_types::wasi::Signal;
+
+    // Loop sending ctrl-c presses as signals to the signal handler
+    while listener.recv().await.is_some() {
+        if let Err(err) = signal_handler.signal(Signal::Sigint.to_native() as u8) {
+            tracing::error!("failed to process signal - {}", err);
+            std::process::exit(1);
         }
     }
 }
