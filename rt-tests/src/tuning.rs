@@ -33,25 +33,10 @@ impl RtSettings {
         }
     }
 
-    /// The `SCHED_FIFO` priority a thread gets with these settings on this host:
-    /// they are applied to a short-lived thread, through the same code as the
-    /// native loop and `wasmer run`'s guest threads, so `--rt` on a host that
-    /// refuses a priority gives `None`, as it does for them.
+    /// The `SCHED_FIFO` priority a thread gets with these settings on this host
+    /// (see [`priority_under`]).
     pub fn effective_priority(&self) -> Result<Option<u8>, String> {
-        let Some(profile) = self.prepare()? else {
-            return Ok(None);
-        };
-        std::thread::scope(|scope| {
-            scope
-                .spawn(|| {
-                    let _applied = profile
-                        .apply_to_current_thread()
-                        .map_err(|e| format!("{e:#}"))?;
-                    current_fifo_priority()
-                })
-                .join()
-                .map_err(|_| "the priority probe panicked".to_owned())?
-        })
+        priority_under(self.prepare()?.as_ref())
     }
 
     /// True when nothing is changed.
@@ -115,6 +100,27 @@ impl RtSettings {
         let options = RealtimeOptions::try_parse_from(args).map_err(|e| e.to_string())?;
         options.prepare().map_err(|e| format!("{e:#}"))
     }
+}
+
+/// The `SCHED_FIFO` priority a thread gets under `profile` (from
+/// [`RtSettings::prepare`]): it is applied to a short-lived thread, through the
+/// same code as the native loop and `wasmer run`'s guest threads, so `--rt` on a
+/// host that refuses a priority gives `None`, as it does for them.
+pub fn priority_under(profile: Option<&ThreadProfile>) -> Result<Option<u8>, String> {
+    let Some(profile) = profile else {
+        return Ok(None);
+    };
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let _applied = profile
+                    .apply_to_current_thread()
+                    .map_err(|e| format!("{e:#}"))?;
+                current_fifo_priority()
+            })
+            .join()
+            .map_err(|_| "the priority probe panicked".to_owned())?
+    })
 }
 
 /// The calling thread's `SCHED_FIFO` priority, `None` under another policy.

@@ -6,6 +6,8 @@ use crate::workspace::Workspace;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Instant;
 
 /// Checks the patch series (also every prefix and every PR export against
 /// Wasmer's own lint), formatting and clippy lints of our own crates, then
@@ -176,8 +178,12 @@ impl TestRecords {
     }
 }
 
+/// Prints a step's name with the time since the first step, so a CI log shows
+/// where the run's minutes go.
 fn step(name: &str) {
-    println!("==> {name}");
+    static START: OnceLock<Instant> = OnceLock::new();
+    let elapsed = START.get_or_init(Instant::now).elapsed().as_secs();
+    println!("==> [{:02}:{:02}] {name}", elapsed / 60, elapsed % 60);
 }
 
 /// Runs cargo with `envs`, the target directory and `INSTA_UPDATE=no` (CI never

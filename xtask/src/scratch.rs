@@ -26,16 +26,20 @@ pub fn target_dir(ws: &Workspace) -> Result<PathBuf> {
         std::fs::remove_dir_all(&partial)?;
     }
     std::fs::create_dir_all(partial.join("deps"))?;
-    for dir in [".fingerprint", "build"] {
-        copy_dir(&release.join(dir), &partial)?;
-    }
+    let dirs: Vec<PathBuf> = [".fingerprint", "build"]
+        .iter()
+        .map(|dir| release.join(dir))
+        .filter(|dir| dir.is_dir())
+        .collect();
+    copy_into(&dirs, &partial)?;
+    let mut libraries = Vec::new();
     for entry in std::fs::read_dir(release.join("deps"))? {
         let path = entry?.path();
         if is_library(&path) {
-            copy_file(&path, &partial.join("deps").join(path.file_name().unwrap()))
-                .with_context(|| format!("copying {}", path.display()))?;
+            libraries.push(path);
         }
     }
+    copy_into(&libraries, &partial.join("deps"))?;
     std::fs::rename(&partial, &seeded)?;
     Ok(target_dir)
 }
@@ -48,30 +52,20 @@ fn is_library(path: &Path) -> bool {
     )
 }
 
-/// Copies a file with its modification time, which cargo compares with its dependents'.
-fn copy_file(from: &Path, to: &Path) -> Result<()> {
-    std::fs::copy(from, to)?;
-    let modified = std::fs::metadata(from)?.modified()?;
-    std::fs::File::options()
-        .write(true)
-        .open(to)?
-        .set_modified(modified)?;
-    Ok(())
-}
-
-/// `cp -a <dir> <into>/`: keeps the modification times cargo's fingerprints compare.
-fn copy_dir(dir: &Path, into: &Path) -> Result<()> {
-    if !dir.is_dir() {
+/// `cp -a <sources>... <into>/`: keeps the modification times cargo's fingerprints
+/// compare.
+fn copy_into(sources: &[PathBuf], into: &Path) -> Result<()> {
+    if sources.is_empty() {
         return Ok(());
     }
     let status = Command::new("cp")
         .arg("-a")
-        .arg(dir)
+        .args(sources)
         .arg(into)
         .status()
         .context("running cp")?;
     if !status.success() {
-        bail!("copying {} failed ({status})", dir.display());
+        bail!("copying into {} failed ({status})", into.display());
     }
     Ok(())
 }

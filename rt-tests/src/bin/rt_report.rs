@@ -30,7 +30,7 @@ use rt_tests::judge::{Invalid, Judgement, Trial, Verdict};
 use rt_tests::native;
 use rt_tests::plot;
 use rt_tests::samples::LoopRun;
-use rt_tests::tuning::{RtSettings, ThreadProfile};
+use rt_tests::tuning::{self, RtSettings, ThreadProfile};
 use rt_tests::wasmer::{SleepPath, default_binary};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -275,9 +275,17 @@ fn main() {
     if !binary.is_file() {
         fail(&format!("no wasmer binary at {}", binary.display()));
     }
-    let priority = settings
-        .effective_priority()
+    // Checked once, memory locked once: the probe and every native column apply
+    // this profile.
+    let profile = settings
+        .prepare()
         .unwrap_or_else(|e| fail(&format!("{}: {e}", settings.label())));
+    let priority = tuning::priority_under(profile.as_ref())
+        .unwrap_or_else(|e| fail(&format!("{}: {e}", settings.label())));
+    let native = Native {
+        settings: &settings,
+        profile: profile.as_ref(),
+    };
     let plans = plans(&settings, priority, args.no_legacy);
     let gate = args.gate.then(|| match bounds::load() {
         Ok(bounds) => bounds.gate,
@@ -323,7 +331,7 @@ fn main() {
     let guest = compile_guest(&shape);
     let run_once = || {
         let results: Vec<Result<Measured, String>> =
-            run_all(&shape, &guest, &plans, &settings, &binary, args.quiet)
+            run_all(&shape, &guest, &plans, native, &binary, args.quiet)
                 .into_iter()
                 .map(|run| run.map(Measured::of))
                 .collect();
@@ -564,7 +572,7 @@ fn run_all(
     shape: &Shape,
     guest: &Path,
     plans: &[Plan],
-    settings: &RtSettings,
+    native: Native,
     binary: &Path,
     quiet: bool,
 ) -> Vec<ColumnRun> {
@@ -579,7 +587,7 @@ fn run_all(
         bar.set_message(plan.name);
         let period = shape.interval_of(0);
         let run = with_progress(&bar, (k * loops) as u64, loops, period, || {
-            run_plan(shape, guest, plan, settings, binary)
+            run_plan(shape, guest, plan, native, binary)
         });
         bar.set_position(((k + 1) * loops) as u64);
         results.push(run);
@@ -621,15 +629,9 @@ fn gate_trial(report: &Report) -> Result<Trial, Invalid> {
 }
 
 /// Runs one column; each of its threads must report every loop.
-fn run_plan(
-    shape: &Shape,
-    guest: &Path,
-    plan: &Plan,
-    settings: &RtSettings,
-    binary: &Path,
-) -> ColumnRun {
+fn run_plan(shape: &Shape, guest: &Path, plan: &Plan, native: Native, binary: &Path) -> ColumnRun {
     let runs = match plan.path {
-        None => native_threads(shape, settings)?,
+        None => native_threads(shape, native)?,
         Some(path) => guest_threads(shape, guest, &plan.flags, path, binary)?,
     };
     if runs.len() != shape.threads {
@@ -680,12 +682,17 @@ fn guest_threads(
         .collect())
 }
 
-/// cyclictest's measuring threads in this process, each with `settings` applied.
-fn native_threads(shape: &Shape, settings: &RtSettings) -> ColumnRun {
-    let profile = settings
-        .prepare()
-        .map_err(|e| format!("{} for the native loop: {e}", settings.label()))?;
-    let profile = profile.as_ref();
+/// The settings the native column runs under, checked once by
+/// [`RtSettings::prepare`].
+#[derive(Clone, Copy)]
+struct Native<'a> {
+    settings: &'a RtSettings,
+    profile: Option<&'a ThreadProfile>,
+}
+
+/// cyclictest's measuring threads in this process, each with the settings applied.
+fn native_threads(shape: &Shape, native: Native) -> ColumnRun {
+    let Native { settings, profile } = native;
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..shape.threads)
             .map(|thread| {
