@@ -152,6 +152,26 @@ fn ns_per_spin(binary: &Path) -> f64 {
     per_spin
 }
 
+/// Rounds of the near-edge control's calibration.
+const CALIBRATION_ROUNDS: usize = 3;
+
+/// The native and patched cost of `check`'s call (ns) that the near-edge delay
+/// is planned from, over [`CALIBRATION_ROUNDS`] interleaved rounds: the median
+/// for native, and the least for patched. A disturbed run only ever costs more,
+/// and an overestimate of patched would plan too small a delay (one disturbed
+/// calibration run of 64 ns against 51 ns planned a clock_time_get delay that
+/// landed at 2.85x, under the 3.0x bound).
+fn calibrate(binary: &Path, check: &Check) -> (f64, f64) {
+    let guest = check.call.guest(check.count);
+    let (mut native, mut patched) = (Vec::new(), Vec::new());
+    for _ in 0..CALIBRATION_ROUNDS {
+        native.push(native_ns(check.call, check.count));
+        patched.push(guest_ns(binary, &guest, check.call).unwrap_or_else(|e| panic!("{e}")));
+    }
+    let least = patched.iter().copied().fold(f64::INFINITY, f64::min);
+    (median(&native).expect("calibration rounds"), least)
+}
+
 #[test]
 fn control_near_edge_delay_breaks_every_ratio() {
     let bounds = bounds::get().dispatch;
@@ -164,10 +184,7 @@ fn control_near_edge_delay_breaks_every_ratio() {
         let spins: Vec<u32> = checks
             .iter()
             .map(|check| {
-                let native = native_ns(check.call, check.count);
-                let guest = check.call.guest(check.count);
-                let patched =
-                    guest_ns(&binary, &guest, check.call).unwrap_or_else(|e| panic!("{e}"));
+                let (native, patched) = calibrate(&binary, check);
                 let target = native * check.max_ratio * (1.0 + bounds.control_over_bound);
                 let spin = ((target - patched) / per_spin).ceil().max(1.0) as u32;
                 plan.push(format!(
