@@ -9,7 +9,8 @@
 ;; to its timeout (wrapping), so the test describes absolute deadlines relative to
 ;; the moment of the call ("now + 100 ms", "now - 1 s").
 ;;
-;; Output (see README.md): `errno <n>`, `nevents <n>`, `elapsed <ns>`, then one
+;; Output (see README.md): `ready` first (so a run killed after it hung in the
+;; call, not before), then `errno <n>`, `nevents <n>`, `elapsed <ns>`, then one
 ;; `event <userdata> <errno> <type>` line per event. nevents and the events are
 ;; read back only when the call succeeded (its pointers may be out of bounds).
 (module
@@ -26,6 +27,7 @@
   (data (i32.const 0x2010) "nevents")
   (data (i32.const 0x2020) "elapsed")
   (data (i32.const 0x2030) "event ")
+  (data (i32.const 0x2040) "ready\n")
   (data (i32.const 0x3000) "{{SUBS}}")
 
   {{include:lib}}
@@ -33,6 +35,8 @@
   (func (export "_start")
     (local $i i32) (local $sub i32) (local $clock i32) (local $ev i32)
     (local $t0 i64) (local $errno i32) (local $n i32)
+    (call $put (i32.const 0x2040) (i32.const 6))
+    (call $flush)
     (loop $fixups
       (local.set $sub (i32.add (i32.const 0x3000) (i32.mul (local.get $i) (i32.const 48))))
       (local.set $clock (i32.load (i32.add (local.get $sub) (i32.const 16))))

@@ -189,6 +189,9 @@ pub enum Verdict {
 pub struct Judgement {
     /// The check's name (and its artifact's).
     pub check: String,
+    /// How the check was set up (say, a control's calibration), printed before
+    /// the trials; empty unless the caller sets it.
+    pub context: String,
     /// The bounds, in the order of each trial's figures.
     pub bounds: Vec<Bound>,
     /// Every trial that completed, in order.
@@ -210,6 +213,7 @@ impl Judgement {
     ) -> Self {
         let mut judgement = Judgement {
             check: check.into(),
+            context: String::new(),
             bounds,
             trials: Vec::new(),
             verdict: Verdict::Invalid(Invalid::Failed("no trial ran".to_owned())),
@@ -356,6 +360,9 @@ impl Judgement {
 impl fmt::Display for Judgement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = format!("== {}: {} trial(s)\n", self.check, self.trials.len());
+        for line in self.context.lines() {
+            let _ = writeln!(out, "   {line}");
+        }
         for (index, trial) in self.trials.iter().enumerate() {
             let _ = writeln!(out, "-- trial {}", index + 1);
             for line in trial.detail.lines() {

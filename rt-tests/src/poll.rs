@@ -3,6 +3,7 @@
 
 use crate::guests;
 use crate::host::Host;
+use crate::judge::INVALID_MARK;
 use crate::wasmer::SleepPath;
 use std::time::Duration;
 
@@ -148,7 +149,8 @@ pub enum PollOutcome {
         /// The events, as many as `nevents` says (at most one per subscription).
         events: Vec<Event>,
     },
-    /// The guest did not finish in time and was killed: the call hung.
+    /// The guest made the call (it said `ready`), did not finish in time and
+    /// was killed: the call hung.
     Hung,
     /// The guest failed some other way.
     Failed(String),
@@ -212,11 +214,18 @@ impl PollCall {
     }
 
     /// Makes the call on `path` in `host`; a call still blocked after `limit` is
-    /// [`PollOutcome::Hung`].
+    /// [`PollOutcome::Hung`]. A guest killed before it said `ready` never made
+    /// the call: that is [`PollOutcome::Failed`], not a hang.
     pub fn run(&self, host: Host<'_>, path: SleepPath, limit: Duration) -> PollOutcome {
         let run = host.run(path, &self.compile(), limit);
         if run.timed_out {
-            return PollOutcome::Hung;
+            if run.stdout.lines().next() == Some(READY) {
+                return PollOutcome::Hung;
+            }
+            return PollOutcome::Failed(format!(
+                "{INVALID_MARK}the guest was killed after {limit:?} before it made its call: \
+                 {run:?}"
+            ));
         }
         if !run.success() {
             return PollOutcome::Failed(format!("exit code {:?}: {}", run.exit_code, run.stderr));
@@ -231,8 +240,14 @@ pub fn poll_once(host: Host<'_>, path: SleepPath, subs: &[Sub], limit: Duration)
     PollCall::new(subs).run(host, path, limit)
 }
 
+/// The line the guest prints just before its call.
+const READY: &str = "ready";
+
 fn parse(output: &str) -> Result<PollOutcome, String> {
     let mut lines = output.lines();
+    if lines.next() != Some(READY) {
+        return Err(format!("no `{READY}` line first in {output:?}"));
+    }
     let mut field = |name: &str| -> Result<u64, String> {
         let line = lines.next().ok_or(format!("no `{name}` line"))?;
         line.strip_prefix(name)

@@ -33,12 +33,6 @@ impl RtSettings {
         }
     }
 
-    /// The `SCHED_FIFO` priority a thread gets with these settings on this host
-    /// (see [`priority_under`]).
-    pub fn effective_priority(&self) -> Result<Option<u8>, String> {
-        priority_under(self.prepare()?.as_ref())
-    }
-
     /// True when nothing is changed.
     pub fn is_default(&self) -> bool {
         *self == RtSettings::default()
@@ -185,11 +179,12 @@ mod tests {
 
     #[test]
     fn the_reported_priority_is_the_one_a_thread_gets() {
-        assert_eq!(RtSettings::default().effective_priority(), Ok(None));
+        let priority = |settings: &RtSettings| priority_under(settings.prepare()?.as_ref());
+        assert_eq!(priority(&RtSettings::default()), Ok(None));
         let slack_only = RtSettings {
             timer_slack_ns: Some(1000),
             ..RtSettings::default()
         };
-        assert_eq!(slack_only.effective_priority(), Ok(None));
+        assert_eq!(priority(&slack_only), Ok(None));
     }
 }

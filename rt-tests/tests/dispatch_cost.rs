@@ -9,15 +9,18 @@
 //!
 //! Controls, each required to *break* the bounds (a hang or a crash fails them):
 //! - upstream's CLI, built from the pristine crates, breaks every ratio;
-//! - near the edge: the patched guest with a busy loop after each call, sized to
-//!   put each call `control_over_bound` past its bound, breaks every ratio. The
-//!   busy loop's cost per turn is measured in the same run.
+//! - near the edge: the patched guest with a busy loop after each call breaks
+//!   every ratio. The turns are planned in the same run: corrected until the
+//!   delayed call's least cost (of 3 runs) is `control_over_bound` past its
+//!   bound. The trials then land there or, when disturbed, further past; the
+//!   calibration is printed with the judgement.
 
 use rt_tests::bounds::{self, DispatchBounds};
 use rt_tests::dispatch::{self, Call, LoopGuest};
-use rt_tests::judge::{Bound, Invalid, Judgement, Trial, median};
+use rt_tests::judge::{Bound, INVALID_MARK, Invalid, Judgement, Trial, median};
 use rt_tests::serial;
 use rt_tests::wasmer::{SleepPath, default_binary, upstream_binary};
+use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -85,6 +88,17 @@ fn guest_ns(binary: &Path, guest: &LoopGuest, call: Call) -> Result<f64, Invalid
 /// followed by `spins[i]` busy-loop turns.
 fn judge(label: &str, binary: &Path, checks: &[Check], divisor: u32, spins: &[u32]) -> Judgement {
     let _timing = serial::timing();
+    judge_holding_lock(label, binary, checks, divisor, spins)
+}
+
+/// [`judge`] for a caller that holds [`serial::timing`] already.
+fn judge_holding_lock(
+    label: &str,
+    binary: &Path,
+    checks: &[Check],
+    divisor: u32,
+    spins: &[u32],
+) -> Judgement {
     let trials = bounds::get().dispatch.trials;
     let guests: Vec<LoopGuest> = checks
         .iter()
@@ -135,7 +149,8 @@ fn control_upstream_breaks_every_ratio() {
 }
 
 /// ns per turn of the guest's busy loop, from `clock_time_get` loops with and
-/// without it (medians of three each), on the patched binary.
+/// without it (medians of three each), on the patched binary: the first guess of
+/// [`plan_delay`], which then measures the delay it plans.
 fn ns_per_spin(binary: &Path) -> f64 {
     const SPIN: u32 = 2_000;
     const COUNT: u32 = 10_000;
@@ -152,24 +167,72 @@ fn ns_per_spin(binary: &Path) -> f64 {
     per_spin
 }
 
-/// Rounds of the near-edge control's calibration.
-const CALIBRATION_ROUNDS: usize = 3;
+/// Runs of each guest whose least cost the calibration takes.
+const CALIBRATION_RUNS: usize = 3;
+/// Measurements of the delay before the calibration gives up.
+const CALIBRATION_STEPS: usize = 10;
+/// How far past its target a calibrated delay may land (a fraction of it).
+const CALIBRATION_TOLERANCE: f64 = 0.05;
 
-/// The native and patched cost of `check`'s call (ns) that the near-edge delay
-/// is planned from, over [`CALIBRATION_ROUNDS`] interleaved rounds: the median
-/// for native, and the least for patched. A disturbed run only ever costs more,
-/// and an overestimate of patched would plan too small a delay (one disturbed
-/// calibration run of 64 ns against 51 ns planned a clock_time_get delay that
-/// landed at 2.85x, under the 3.0x bound).
-fn calibrate(binary: &Path, check: &Check) -> (f64, f64) {
-    let guest = check.call.guest(check.count);
-    let (mut native, mut patched) = (Vec::new(), Vec::new());
-    for _ in 0..CALIBRATION_ROUNDS {
-        native.push(native_ns(check.call, check.count));
-        patched.push(guest_ns(binary, &guest, check.call).unwrap_or_else(|e| panic!("{e}")));
+/// The least ns per call of `check`'s call followed by `spins` busy-loop turns,
+/// over [`CALIBRATION_RUNS`] runs: a disturbed run only ever costs more.
+fn least_guest_ns(binary: &Path, check: &Check, spins: u32) -> f64 {
+    let guest = check.call.guest_with_delay(check.count, spins);
+    (0..CALIBRATION_RUNS)
+        .map(|_| guest_ns(binary, &guest, check.call).unwrap_or_else(|e| panic!("{e}")))
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The busy-loop turns after each call that put `check`'s call
+/// `control_over_bound` past its bound, and how they were found.
+///
+/// The delay is measured, not computed: its cost is not linear in the turns (a
+/// few dozen turns overlap the end of the host call and cost about half what
+/// long loops do, then the cost jumps). So the turns are searched: extrapolated
+/// until the delayed call's least cost reaches the target, then bisected down to
+/// the fewest turns that still reach it, stopping once one lands within
+/// [`CALIBRATION_TOLERANCE`] past it. Its native cost is the median of three runs.
+fn plan_delay(binary: &Path, check: &Check, over: f64, per_spin: f64) -> (u32, String) {
+    let native = native_ns(check.call, check.count);
+    let patched = least_guest_ns(binary, check, 0);
+    let target = native * check.max_ratio * (1.0 + over);
+    let mut log = format!(
+        "{}: native {native:.1} ns, patched {patched:.1} ns, bound {:.1} ns, aim at {target:.1} ns:",
+        check.call.name(),
+        native * check.max_ratio
+    );
+    // The most turns known to fall short, and the fewest known to reach the target.
+    let mut short = 0_u32;
+    let mut reaching: Option<u32> = None;
+    let mut spins = ((target - patched) / per_spin).ceil().max(1.0) as u32;
+    for _ in 0..CALIBRATION_STEPS {
+        let delayed = least_guest_ns(binary, check, spins);
+        let _ = write!(log, " {spins} turns {delayed:.1} ns;");
+        if delayed >= target {
+            reaching = Some(spins);
+            if delayed <= target * (1.0 + CALIBRATION_TOLERANCE) {
+                break;
+            }
+        } else {
+            short = spins;
+        }
+        spins = match reaching {
+            Some(enough) if enough - short <= 1 => break,
+            Some(enough) => short + (enough - short) / 2,
+            None => {
+                // The turns' cost as measured here, at about this count.
+                let here = ((delayed - patched) / f64::from(spins)).max(per_spin / 4.0);
+                (((target - patched) / here).ceil() as u32).max(spins + 1)
+            }
+        };
     }
-    let least = patched.iter().copied().fold(f64::INFINITY, f64::min);
-    (median(&native).expect("calibration rounds"), least)
+    match reaching {
+        Some(spins) => (spins, log),
+        None => panic!(
+            "{INVALID_MARK}the near-edge delay did not reach its target in \
+             {CALIBRATION_STEPS} steps: {log}"
+        ),
+    }
 }
 
 #[test]
@@ -177,30 +240,23 @@ fn control_near_edge_delay_breaks_every_ratio() {
     let bounds = bounds::get().dispatch;
     let checks = checks(&bounds);
     let binary = default_binary();
-    let (spins, plan) = {
-        let _timing = serial::timing();
-        let per_spin = ns_per_spin(&binary);
-        let mut plan = vec![format!("busy loop: {per_spin:.3} ns a turn")];
-        let spins: Vec<u32> = checks
-            .iter()
-            .map(|check| {
-                let (native, patched) = calibrate(&binary, check);
-                let target = native * check.max_ratio * (1.0 + bounds.control_over_bound);
-                let spin = ((target - patched) / per_spin).ceil().max(1.0) as u32;
-                plan.push(format!(
-                    "{}: native {native:.1} ns, patched {patched:.1} ns, bound {:.1} ns: \
-                     {spin} turns (+{:.1} ns) aim at {target:.1} ns",
-                    check.call.name(),
-                    native * check.max_ratio,
-                    f64::from(spin) * per_spin
-                ));
-                spin
-            })
-            .collect();
-        (spins, plan.join("\n"))
-    };
-    eprintln!("{plan}");
-    let judgement = judge("near-edge", &binary, &checks, 1, &spins);
+    // One hold of the lock from the calibration to the last trial: nothing runs
+    // in between to change what the calibration measured.
+    let _timing = serial::timing();
+    let per_spin = ns_per_spin(&binary);
+    let mut plan = vec![format!(
+        "busy loop: ~{per_spin:.3} ns a turn over long loops"
+    )];
+    let spins: Vec<u32> = checks
+        .iter()
+        .map(|check| {
+            let (spins, log) = plan_delay(&binary, check, bounds.control_over_bound, per_spin);
+            plan.push(log);
+            spins
+        })
+        .collect();
+    let mut judgement = judge_holding_lock("near-edge", &binary, &checks, 1, &spins);
+    judgement.context = plan.join("\n");
     let names: Vec<String> = checks.iter().map(|c| bound_name(c.call)).collect();
     judgement.assert_broken(&names.iter().map(String::as_str).collect::<Vec<_>>());
 }

@@ -31,12 +31,11 @@ enum Ending {
     /// The signal was lost: the 10 s sleep ran to its end (the CLI dropped the
     /// press, or the guest's wait missed the queued signal).
     SleptThrough,
-    /// Anything else: a crash.
-    Other(String),
 }
 
 /// Runs `guest`, sends SIGINT once it prints `ready` (just before its 10 s
-/// sleep), and says how `wasmer` ended.
+/// sleep), and says how `wasmer` ended; any other ending is a crash, an invalid
+/// run.
 fn interrupt(path: SleepPath, guest: &std::path::Path) -> Result<Ending, Invalid> {
     let limit = Duration::from_secs(20);
     let mut sent = None;
@@ -71,7 +70,16 @@ fn interrupt(path: SleepPath, guest: &std::path::Path) -> Result<Ending, Invalid
         }
         (_, Some(libc::SIGINT)) => Ending::KilledBySignal,
         (Some(0), _) => Ending::SleptThrough,
-        _ => Ending::Other(format!("{:?}: {}", run.status, run.stderr)),
+        _ => {
+            return Err(Invalid::Crashed {
+                what: format!(
+                    "{} after SIGINT (expected exit {EXIT_ON_SIGINT}, EINTR)",
+                    path.name()
+                ),
+                status: format!("{:?}", run.status),
+                stderr: run.stderr,
+            });
+        }
     })
 }
 
@@ -79,14 +87,6 @@ fn interrupt(path: SleepPath, guest: &std::path::Path) -> Result<Ending, Invalid
 fn interrupt_latency(path: SleepPath, guest: &std::path::Path) -> Result<Duration, Invalid> {
     match interrupt(path, guest)? {
         Ending::Interrupted(latency) => Ok(latency),
-        Ending::Other(status) => Err(Invalid::Crashed {
-            what: format!(
-                "{} after SIGINT (expected exit {EXIT_ON_SIGINT}, EINTR)",
-                path.name()
-            ),
-            status,
-            stderr: String::new(),
-        }),
         ending => Err(Invalid::Failed(format!(
             "{}: SIGINT did not reach the guest: {ending:?} \
              (`every_sigint_reaches_the_guest` tests this)",
@@ -277,11 +277,9 @@ fn an_alarm_runs_its_handler_on_time_and_the_sleep_resumes() {
                     return Err(Invalid::Failed(format!("{}: {detail}", path.name())));
                 }
                 let alarm_ms = ALARM.as_secs_f64() * 1e3;
-                let at_ms = if handled == 1 {
-                    at as f64 / 1e6
-                } else {
-                    f64::INFINITY
-                };
+                // A handler that never ran is at least as late as the sleep's
+                // end: a broken bound, not a figure the judge cannot read.
+                let at_ms = (if handled == 1 { at } else { elapsed }) as f64 / 1e6;
                 Ok(Trial {
                     figures: vec![(at_ms - alarm_ms).max(0.0), (alarm_ms - at_ms).max(0.0)],
                     detail,

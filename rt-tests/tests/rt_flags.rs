@@ -5,6 +5,7 @@
 
 use rt_tests::child::{self, Finished};
 use rt_tests::guests;
+use rt_tests::judge::INVALID_MARK;
 use rt_tests::privilege::{self, Need};
 use rt_tests::serial;
 use rt_tests::wasmer::{SleepPath, command_with_flags, default_binary};
@@ -94,14 +95,19 @@ fn run_and_sample(flags: &[&str]) -> (Vec<ThreadState>, u64) {
         child::run_when_ready(&mut command, Duration::from_secs(60), "ready", move |pid| {
             let _ = tx.send(read_threads(pid).and_then(|t| Ok((t, locked_kib(pid)?))));
         })
-        .expect("running wasmer");
+        .unwrap_or_else(|e| panic!("{INVALID_MARK}running wasmer: {e}"));
+    // A run that failed or never got to its sleep says nothing about the flags.
     assert!(
         run.status.success(),
-        "guest failed: {:?}\n{}",
+        "{INVALID_MARK}the guest failed: {:?}\n{}",
         run.status,
         run.stderr
     );
-    assert!(ready, "the guest never said ready: {:?}", run.stdout);
+    assert!(
+        ready,
+        "{INVALID_MARK}the guest never said ready: {:?}",
+        run.stdout
+    );
     let (threads, locked) = rx
         .recv()
         .expect("the ready action ran")

@@ -16,9 +16,10 @@
 //!
 //! Outcomes, of which only the first is proof:
 //! - SEEN: a test that passed in the baseline fails on a broken bound or a failed
-//!   assertion;
+//!   assertion, and fails again when run once more in the same tree;
 //! - SEEN ONLY AS INVALID: the only new failures are runs the judge called invalid
 //!   (a hang, a crash, too few samples): something broke, but no bound saw it;
+//! - NOT CONFIRMED: the tests that saw it passed when run again;
 //! - DOES NOT APPLY, DOES NOT BUILD, NOT SEEN (every test passes).
 //!
 //! A test that fails in the baseline counts for nothing afterwards, and is named.
@@ -85,6 +86,9 @@ pub enum Outcome {
     DoesNotBuild(Vec<String>),
     /// The suite passed: it cannot see the patch.
     NotSeen,
+    /// The tests that saw it (these) passed when run again: a flaky test, not a
+    /// proof.
+    Unconfirmed(Vec<String>),
 }
 
 impl Outcome {
@@ -170,6 +174,17 @@ pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
                 run_with(&change, &format!("{}.whole.log", stem(name)), Suite::Whole)?,
                 &unreliable,
             );
+        }
+        if outcome.is_proof() {
+            let rerun = Run {
+                dir: &root.join("tree"),
+                log: &root.join(format!("{}.again.log", stem(name))),
+                target_dir: &target_dir,
+                upstream: &upstream,
+                suite: Suite::Whole,
+            };
+            let again = run_again(&rerun, &proving_tests(&outcome))?;
+            outcome = confirmed(outcome, &again);
         }
         let verdict = Verdict {
             patch: name.clone(),
@@ -313,6 +328,10 @@ fn describe(verdict: &Verdict) -> String {
             crates.join(", ")
         ),
         Outcome::NotSeen => format!("NOT SEEN: every test passes ({how}, {took})"),
+        Outcome::Unconfirmed(tests) => format!(
+            "NOT CONFIRMED: {} passed when run again ({how}, {took})",
+            tests.join(", ")
+        ),
     }
 }
 
@@ -457,6 +476,63 @@ fn check_one(ws: &Workspace, series: &Series, change: &Change, run: &Run<'_>) ->
             log_path.display()
         )])
     })
+}
+
+/// The tests whose failure is a proof: those that broke a bound or an assertion.
+fn proving_tests(outcome: &Outcome) -> Vec<String> {
+    match outcome {
+        Outcome::Failed(failures) => failures
+            .iter()
+            .filter(|f| !f.invalid)
+            .map(|f| f.test.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Runs `tests` (exact names, in every rt-tests target) once more in the tree the
+/// last run built, and returns their failures.
+fn run_again(run: &Run<'_>, tests: &[String]) -> Result<Vec<Failure>> {
+    println!("    running {} again", tests.join(", "));
+    let log = std::fs::File::create(run.log)?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    Command::new(cargo)
+        .args([
+            "test",
+            "--release",
+            "--locked",
+            "-p",
+            "rt-tests",
+            "--no-fail-fast",
+        ])
+        .arg("--")
+        .arg("--exact")
+        .args(tests)
+        .current_dir(run.dir)
+        .env("CARGO_TARGET_DIR", run.target_dir)
+        .env("INSTA_UPDATE", "no")
+        .env("WASMER_RT_UPSTREAM", run.upstream)
+        .stdout(Stdio::from(log.try_clone()?))
+        .stderr(Stdio::from(log))
+        .status()
+        .context("running cargo test again")?;
+    Ok(failures(&std::fs::read_to_string(run.log)?).0)
+}
+
+/// `outcome` with only the proving failures that came `again`; when none did, the
+/// outcome is [`Outcome::Unconfirmed`].
+fn confirmed(outcome: Outcome, again: &[Failure]) -> Outcome {
+    let Outcome::Failed(failures) = outcome else {
+        return outcome;
+    };
+    let repeated = |f: &Failure| again.iter().any(|a| a.test == f.test && !a.invalid);
+    let (kept, dropped): (Vec<Failure>, Vec<Failure>) =
+        failures.into_iter().partition(|f| f.invalid || repeated(f));
+    if kept.iter().any(|f| !f.invalid) {
+        Outcome::Failed(kept)
+    } else {
+        Outcome::Unconfirmed(dropped.into_iter().map(|f| f.test).collect())
+    }
 }
 
 /// Extracts the committed `HEAD`, except `vendor/`, to `dir`: the check is about
@@ -615,6 +691,30 @@ mod tests {
             ),
             Outcome::Failed(vec![failure("sees_it")])
         );
+    }
+
+    #[test]
+    fn a_proof_must_fail_again() {
+        let failure = |test: &str, invalid| Failure {
+            test: test.to_owned(),
+            invalid,
+        };
+        let first = Outcome::Failed(vec![
+            failure("sees_it", false),
+            failure("flaky", false),
+            failure("hung", true),
+        ]);
+        assert_eq!(proving_tests(&first), ["sees_it", "flaky"]);
+        assert_eq!(
+            confirmed(first.clone(), &[failure("sees_it", false)]),
+            Outcome::Failed(vec![failure("sees_it", false), failure("hung", true)])
+        );
+        // Failing again only as an invalid run does not confirm it.
+        assert_eq!(
+            confirmed(first, &[failure("sees_it", true)]),
+            Outcome::Unconfirmed(vec!["sees_it".to_owned(), "flaky".to_owned()])
+        );
+        assert!(!Outcome::Unconfirmed(vec!["t".to_owned()]).is_proof());
     }
 
     #[test]

@@ -44,7 +44,8 @@ pub fn target_dir(ws: &Workspace) -> Result<PathBuf> {
     Ok(target_dir)
 }
 
-/// A compiled library or its metadata in `deps/` (executables have no extension).
+/// A compiled library, its metadata or its dep-info (`.d`) in `deps/`; the
+/// executables have no extension.
 fn is_library(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
@@ -52,20 +53,21 @@ fn is_library(path: &Path) -> bool {
     )
 }
 
-/// `cp -a <sources>... <into>/`: keeps the modification times cargo's fingerprints
-/// compare.
+/// `cp -a -t <into> <sources>...`, a bounded number of sources a command (a
+/// long-lived `deps/` holds thousands): keeps the modification times cargo's
+/// fingerprints compare.
 fn copy_into(sources: &[PathBuf], into: &Path) -> Result<()> {
-    if sources.is_empty() {
-        return Ok(());
-    }
-    let status = Command::new("cp")
-        .arg("-a")
-        .args(sources)
-        .arg(into)
-        .status()
-        .context("running cp")?;
-    if !status.success() {
-        bail!("copying into {} failed ({status})", into.display());
+    for chunk in sources.chunks(1000) {
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg("-t")
+            .arg(into)
+            .args(chunk)
+            .status()
+            .context("running cp")?;
+        if !status.success() {
+            bail!("copying into {} failed ({status})", into.display());
+        }
     }
     Ok(())
 }

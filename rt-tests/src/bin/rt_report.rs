@@ -282,7 +282,7 @@ fn main() {
         .unwrap_or_else(|e| fail(&format!("{}: {e}", settings.label())));
     let priority = tuning::priority_under(profile.as_ref())
         .unwrap_or_else(|e| fail(&format!("{}: {e}", settings.label())));
-    let native = Native {
+    let native_rt = NativeRt {
         settings: &settings,
         profile: profile.as_ref(),
     };
@@ -331,7 +331,7 @@ fn main() {
     let guest = compile_guest(&shape);
     let run_once = || {
         let results: Vec<Result<Measured, String>> =
-            run_all(&shape, &guest, &plans, native, &binary, args.quiet)
+            run_all(&shape, &guest, &plans, native_rt, &binary, args.quiet)
                 .into_iter()
                 .map(|run| run.map(Measured::of))
                 .collect();
@@ -572,7 +572,7 @@ fn run_all(
     shape: &Shape,
     guest: &Path,
     plans: &[Plan],
-    native: Native,
+    native_rt: NativeRt,
     binary: &Path,
     quiet: bool,
 ) -> Vec<ColumnRun> {
@@ -587,7 +587,7 @@ fn run_all(
         bar.set_message(plan.name);
         let period = shape.interval_of(0);
         let run = with_progress(&bar, (k * loops) as u64, loops, period, || {
-            run_plan(shape, guest, plan, native, binary)
+            run_plan(shape, guest, plan, native_rt, binary)
         });
         bar.set_position(((k + 1) * loops) as u64);
         results.push(run);
@@ -629,9 +629,15 @@ fn gate_trial(report: &Report) -> Result<Trial, Invalid> {
 }
 
 /// Runs one column; each of its threads must report every loop.
-fn run_plan(shape: &Shape, guest: &Path, plan: &Plan, native: Native, binary: &Path) -> ColumnRun {
+fn run_plan(
+    shape: &Shape,
+    guest: &Path,
+    plan: &Plan,
+    native_rt: NativeRt,
+    binary: &Path,
+) -> ColumnRun {
     let runs = match plan.path {
-        None => native_threads(shape, native)?,
+        None => native_threads(shape, native_rt)?,
         Some(path) => guest_threads(shape, guest, &plan.flags, path, binary)?,
     };
     if runs.len() != shape.threads {
@@ -685,14 +691,14 @@ fn guest_threads(
 /// The settings the native column runs under, checked once by
 /// [`RtSettings::prepare`].
 #[derive(Clone, Copy)]
-struct Native<'a> {
+struct NativeRt<'a> {
     settings: &'a RtSettings,
     profile: Option<&'a ThreadProfile>,
 }
 
 /// cyclictest's measuring threads in this process, each with the settings applied.
-fn native_threads(shape: &Shape, native: Native) -> ColumnRun {
-    let Native { settings, profile } = native;
+fn native_threads(shape: &Shape, native_rt: NativeRt) -> ColumnRun {
+    let NativeRt { settings, profile } = native_rt;
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..shape.threads)
             .map(|thread| {
