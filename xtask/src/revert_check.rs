@@ -445,22 +445,11 @@ fn check_one(ws: &Workspace, series: &Series, change: &Change, run: &Run<'_>) ->
         )?;
     }
     let log_path = run.log;
-    let log = std::fs::File::create(log_path)?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut args = vec!["test", "--release", "--locked", "-p", "rt-tests"];
-    if run.suite == Suite::Whole {
-        args.push("--no-fail-fast");
-    }
-    let status = Command::new(cargo)
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", run.target_dir)
-        .env("INSTA_UPDATE", "no")
-        .env("WASMER_RT_UPSTREAM", run.upstream)
-        .stdout(Stdio::from(log.try_clone()?))
-        .stderr(Stdio::from(log))
-        .status()
-        .context("running cargo test")?;
+    let whole: &[&str] = match run.suite {
+        Suite::Whole => &["--no-fail-fast"],
+        Suite::UntilFirstFailure => &[],
+    };
+    let status = cargo_test(run, whole)?;
     if status.success() {
         return Ok(Outcome::NotSeen);
     }
@@ -494,20 +483,20 @@ fn proving_tests(outcome: &Outcome) -> Vec<String> {
 /// last run built, and returns their failures.
 fn run_again(run: &Run<'_>, tests: &[String]) -> Result<Vec<Failure>> {
     println!("    running {} again", tests.join(", "));
+    let mut args = vec!["--no-fail-fast", "--", "--exact"];
+    args.extend(tests.iter().map(String::as_str));
+    cargo_test(run, &args)?;
+    Ok(failures(&std::fs::read_to_string(run.log)?).0)
+}
+
+/// `cargo test --release --locked -p rt-tests <args>` in the run's tree, with its
+/// target directory and upstream's CLI, its output in the run's log.
+fn cargo_test(run: &Run<'_>, args: &[&str]) -> Result<std::process::ExitStatus> {
     let log = std::fs::File::create(run.log)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     Command::new(cargo)
-        .args([
-            "test",
-            "--release",
-            "--locked",
-            "-p",
-            "rt-tests",
-            "--no-fail-fast",
-        ])
-        .arg("--")
-        .arg("--exact")
-        .args(tests)
+        .args(["test", "--release", "--locked", "-p", "rt-tests"])
+        .args(args)
         .current_dir(run.dir)
         .env("CARGO_TARGET_DIR", run.target_dir)
         .env("INSTA_UPDATE", "no")
@@ -515,8 +504,7 @@ fn run_again(run: &Run<'_>, tests: &[String]) -> Result<Vec<Failure>> {
         .stdout(Stdio::from(log.try_clone()?))
         .stderr(Stdio::from(log))
         .status()
-        .context("running cargo test again")?;
-    Ok(failures(&std::fs::read_to_string(run.log)?).0)
+        .context("running cargo test")
 }
 
 /// `outcome` with only the proving failures that came `again`; when none did, the
