@@ -152,7 +152,8 @@ pub enum PollOutcome {
     /// The guest made the call (it said `ready`), did not finish in time and
     /// was killed: the call hung.
     Hung,
-    /// The guest failed some other way.
+    /// The guest failed some other way (the text starts with
+    /// [`INVALID_MARK`]: such a run proves nothing).
     Failed(String),
 }
 
@@ -227,10 +228,14 @@ impl PollCall {
                  {run:?}"
             ));
         }
+        // Every failure carries the mark: a crash proves nothing about a rule.
         if !run.success() {
-            return PollOutcome::Failed(format!("exit code {:?}: {}", run.exit_code, run.stderr));
+            return PollOutcome::Failed(format!(
+                "{INVALID_MARK}exit code {:?}: {}",
+                run.exit_code, run.stderr
+            ));
         }
-        parse(&run.stdout).unwrap_or_else(PollOutcome::Failed)
+        parse(&run.stdout).unwrap_or_else(|why| PollOutcome::Failed(format!("{INVALID_MARK}{why}")))
     }
 }
 

@@ -12,8 +12,8 @@
 //! - near the edge: the patched guest with a busy loop after each call breaks
 //!   every ratio. The turns are planned in the same run: corrected until the
 //!   delayed call's least cost (of 3 runs) is `control_over_bound` past its
-//!   bound. The trials then land there or, when disturbed, further past; the
-//!   calibration is printed with the judgement.
+//!   bound. The trials' medians land near there (13-29 % past in the runs so
+//!   far); the calibration is printed with the judgement.
 
 use rt_tests::bounds::{self, DispatchBounds};
 use rt_tests::dispatch::{self, Call, LoopGuest};
@@ -187,7 +187,7 @@ fn least_guest_ns(binary: &Path, check: &Check, spins: u32) -> f64 {
 /// `control_over_bound` past its bound, and how they were found.
 ///
 /// The delay is measured, not computed: its cost is not linear in the turns (a
-/// few dozen turns overlap the end of the host call and cost about half what
+/// few dozen turns overlap the end of the host call and cost less a turn than
 /// long loops do, then the cost jumps). So the turns are searched: extrapolated
 /// until the delayed call's least cost reaches the target, then bisected down to
 /// the fewest turns that still reach it, stopping once one lands within
@@ -227,7 +227,12 @@ fn plan_delay(binary: &Path, check: &Check, over: f64, per_spin: f64) -> (u32, S
         };
     }
     match reaching {
-        Some(spins) => (spins, log),
+        Some(spins) => {
+            if least_guest_ns(binary, check, spins) > target * (1.0 + CALIBRATION_TOLERANCE) {
+                log.push_str(" (past the tolerance: no fewer turns reach the target)");
+            }
+            (spins, log)
+        }
         None => panic!(
             "{INVALID_MARK}the near-edge delay did not reach its target in \
              {CALIBRATION_STEPS} steps: {log}"

@@ -19,7 +19,8 @@
 //!   assertion, and fails again when run once more in the same tree;
 //! - SEEN ONLY AS INVALID: the only new failures are runs the judge called invalid
 //!   (a hang, a crash, too few samples): something broke, but no bound saw it;
-//! - NOT CONFIRMED: the tests that saw it passed when run again;
+//! - NOT CONFIRMED: the tests that saw it did not fail on a bound or an assertion
+//!   when run again (`<patch>.again.log`);
 //! - DOES NOT APPLY, DOES NOT BUILD, NOT SEEN (every test passes).
 //!
 //! A test that fails in the baseline counts for nothing afterwards, and is named.
@@ -86,8 +87,8 @@ pub enum Outcome {
     DoesNotBuild(Vec<String>),
     /// The suite passed: it cannot see the patch.
     NotSeen,
-    /// The tests that saw it (these) passed when run again: a flaky test, not a
-    /// proof.
+    /// The tests that saw it (these) did not fail on a bound or an assertion when
+    /// run again: a flaky test, not a proof.
     Unconfirmed(Vec<String>),
 }
 
@@ -165,17 +166,10 @@ pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
             &format!("{}.log", stem(name)),
             Suite::UntilFirstFailure,
         )?;
-        // A failure stopped the run early: what it did not run may still prove it.
-        let stopped_early = matches!(first, Outcome::Failed(_));
-        let mut outcome = discount(first, &unreliable);
-        if stopped_early && !outcome.is_proof() {
-            println!("    the first failing test binary proves nothing; the whole suite again");
-            outcome = discount(
-                run_with(&change, &format!("{}.whole.log", stem(name)), Suite::Whole)?,
-                &unreliable,
-            );
-        }
-        if outcome.is_proof() {
+        let confirm = |outcome: Outcome| -> Result<Outcome> {
+            if !outcome.is_proof() {
+                return Ok(outcome);
+            }
             let rerun = Run {
                 dir: &root.join("tree"),
                 log: &root.join(format!("{}.again.log", stem(name))),
@@ -184,7 +178,17 @@ pub fn run(ws: &Workspace, names: &[String]) -> Result<()> {
                 suite: Suite::Whole,
             };
             let again = run_again(&rerun, &proving_tests(&outcome))?;
-            outcome = confirmed(outcome, &again);
+            Ok(confirmed(outcome, &again))
+        };
+        // A failure stopped the run early: what it did not run may still prove it.
+        let stopped_early = matches!(first, Outcome::Failed(_));
+        let mut outcome = confirm(discount(first, &unreliable))?;
+        if stopped_early && !outcome.is_proof() {
+            println!("    the first failing test binary proves nothing; the whole suite again");
+            outcome = confirm(discount(
+                run_with(&change, &format!("{}.whole.log", stem(name)), Suite::Whole)?,
+                &unreliable,
+            ))?;
         }
         let verdict = Verdict {
             patch: name.clone(),
@@ -329,7 +333,7 @@ fn describe(verdict: &Verdict) -> String {
         ),
         Outcome::NotSeen => format!("NOT SEEN: every test passes ({how}, {took})"),
         Outcome::Unconfirmed(tests) => format!(
-            "NOT CONFIRMED: {} passed when run again ({how}, {took})",
+            "NOT CONFIRMED: {} did not fail on a bound or an assertion again ({how}, {took})",
             tests.join(", ")
         ),
     }
