@@ -201,15 +201,16 @@ fn plan_delay(binary: &Path, check: &Check, over: f64, per_spin: f64) -> (u32, S
         check.call.name(),
         native * check.max_ratio
     );
-    // The most turns known to fall short, and the fewest known to reach the target.
+    // The most turns known to fall short, and the fewest known to reach the
+    // target with their least cost.
     let mut short = 0_u32;
-    let mut reaching: Option<u32> = None;
+    let mut reaching: Option<(u32, f64)> = None;
     let mut spins = ((target - patched) / per_spin).ceil().max(1.0) as u32;
     for _ in 0..CALIBRATION_STEPS {
         let delayed = least_guest_ns(binary, check, spins);
         let _ = write!(log, " {spins} turns {delayed:.1} ns;");
         if delayed >= target {
-            reaching = Some(spins);
+            reaching = Some((spins, delayed));
             if delayed <= target * (1.0 + CALIBRATION_TOLERANCE) {
                 break;
             }
@@ -217,8 +218,8 @@ fn plan_delay(binary: &Path, check: &Check, over: f64, per_spin: f64) -> (u32, S
             short = spins;
         }
         spins = match reaching {
-            Some(enough) if enough - short <= 1 => break,
-            Some(enough) => short + (enough - short) / 2,
+            Some((enough, _)) if enough - short <= 1 => break,
+            Some((enough, _)) => short + (enough - short) / 2,
             None => {
                 // The turns' cost as measured here, at about this count.
                 let here = ((delayed - patched) / f64::from(spins)).max(per_spin / 4.0);
@@ -227,8 +228,8 @@ fn plan_delay(binary: &Path, check: &Check, over: f64, per_spin: f64) -> (u32, S
         };
     }
     match reaching {
-        Some(spins) => {
-            if least_guest_ns(binary, check, spins) > target * (1.0 + CALIBRATION_TOLERANCE) {
+        Some((spins, delayed)) => {
+            if delayed > target * (1.0 + CALIBRATION_TOLERANCE) {
                 log.push_str(" (past the tolerance: no fewer turns reach the target)");
             }
             (spins, log)
