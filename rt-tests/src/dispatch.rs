@@ -4,8 +4,9 @@
 
 use crate::child::{self, StdoutTo};
 use crate::guests;
+use crate::host::Host;
 use crate::judge::{self, Invalid};
-use crate::wasmer::{self, SleepPath};
+use crate::wasmer::SleepPath;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -212,22 +213,24 @@ pub struct LoopGuest {
     pub calls: u32,
 }
 
-/// Runs `guest` with `binary` on sleep path `path`, with more `wasmer run`
-/// `flags`, and returns ns per call as the guest measured it, or why there is
-/// none (a hang is a guest still running after `limit`; a guest that reports
-/// another number of calls than it makes is a failed run).
+/// Runs `guest` on `host` (a child process) on sleep path `path` and returns ns
+/// per call as the guest measured it, or why there is none (a hang is a guest
+/// still running after `limit`; a guest that reports another number of calls
+/// than it makes is a failed run).
 pub fn guest_ns(
-    binary: &Path,
+    host: Host<'_>,
     path: SleepPath,
-    flags: &[&str],
     guest: &LoopGuest,
     stdout: StdoutTo,
     limit: Duration,
 ) -> Result<f64, Invalid> {
-    let what = format!("{} on {}", guest_name(&guest.path), binary.display());
-    let mut command = wasmer::command_with_flags(binary, path, flags, &guest.path);
+    let mut command = host.command(path, &guest.path).ok_or_else(|| {
+        Invalid::Failed("the dispatch loops run in a child process, not in-process".to_owned())
+    })?;
+    let program = command.get_program().to_string_lossy().into_owned();
+    let what = format!("{} on {program}", guest_name(&guest.path));
     let run = child::run_with_stdout(&mut command, stdout, limit, |_| {})
-        .map_err(|e| Invalid::Failed(format!("spawning {}: {e}", binary.display())))?;
+        .map_err(|e| Invalid::Failed(format!("spawning {program}: {e}")))?;
     run.exited_with(&what, 0, limit)?;
     let field = |name: &str| -> Result<f64, Invalid> {
         run.stderr

@@ -1,10 +1,14 @@
-//! Where a guest runs: end to end through the patched `wasmer` binary, or in this
-//! process through the patched wasmer-wasix ([`InProcess`]).
+//! Where a guest runs: end to end through the patched `wasmer` binary, in this
+//! process through the patched wasmer-wasix ([`InProcess`]), or on the peer
+//! runtime, wasmtime's CLI.
 
+use crate::child;
 use crate::inproc::InProcess;
 use crate::judge::Invalid;
 use crate::wasmer::{self, SleepPath};
+use crate::wasmtime;
 use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 /// Where a guest runs.
@@ -16,6 +20,9 @@ pub enum Host<'a> {
     BinaryWithFlags(&'a Path, &'a [&'a str]),
     /// A `WasiRunner` in this process.
     InProcess(&'a InProcess),
+    /// `wasmtime run` with this wasmtime CLI, in a child process. It has one
+    /// sleep path: the [`SleepPath`] given to [`Host::run`] is ignored.
+    Wasmtime(&'a Path),
 }
 
 impl Host<'_> {
@@ -24,24 +31,39 @@ impl Host<'_> {
         match self {
             Host::Binary(_) | Host::BinaryWithFlags(..) => "binary",
             Host::InProcess(_) => "in-process",
+            Host::Wasmtime(_) => "wasmtime",
+        }
+    }
+
+    /// The command that runs `guest` on `path`, for a host that is a child
+    /// process; `None` for [`Host::InProcess`].
+    pub fn command(&self, path: SleepPath, guest: &Path) -> Option<Command> {
+        match self {
+            Host::Binary(binary) => Some(wasmer::command(binary, path, guest)),
+            Host::BinaryWithFlags(binary, flags) => {
+                Some(wasmer::command_with_flags(binary, path, flags, guest))
+            }
+            Host::InProcess(_) => None,
+            Host::Wasmtime(binary) => Some(wasmtime::command(binary, guest)),
         }
     }
 
     /// Runs the compiled `guest` on `path`; a guest still running after `limit` is
     /// abandoned and reported as [`GuestOutput::timed_out`].
     pub fn run(&self, path: SleepPath, guest: &Path, limit: Duration) -> GuestOutput {
-        match self {
-            Host::Binary(binary) => Host::BinaryWithFlags(binary, &[]).run(path, guest, limit),
-            Host::BinaryWithFlags(binary, flags) => {
-                let run = wasmer::run_with_flags(binary, path, flags, guest, limit);
-                GuestOutput {
-                    exit_code: run.status.code(),
-                    stdout: run.stdout,
-                    stderr: run.stderr,
-                    timed_out: run.timed_out,
-                }
-            }
-            Host::InProcess(host) => host.run(path, guest, limit),
+        let Some(mut command) = self.command(path, guest) else {
+            let Host::InProcess(host) = self else {
+                unreachable!("only the in-process host has no command")
+            };
+            return host.run(path, guest, limit);
+        };
+        let run = child::run_limited(&mut command, limit, |_| {})
+            .unwrap_or_else(|e| panic!("spawning {:?}: {e}", command.get_program()));
+        GuestOutput {
+            exit_code: run.status.code(),
+            stdout: run.stdout,
+            stderr: run.stderr,
+            timed_out: run.timed_out,
         }
     }
 }

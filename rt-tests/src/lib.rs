@@ -27,3 +27,4 @@ pub mod sim;
 pub mod timing_report;
 pub mod tuning;
 pub mod wasmer;
+pub mod wasmtime;

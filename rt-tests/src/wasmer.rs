@@ -85,21 +85,5 @@ pub fn command_with_flags(binary: &Path, path: SleepPath, flags: &[&str], guest:
 
 /// Runs `guest` to completion (killed after `limit`).
 pub fn run(binary: &Path, path: SleepPath, guest: &Path, limit: Duration) -> Finished {
-    run_with_flags(binary, path, &[], guest, limit)
-}
-
-/// Like [`run`], with more `wasmer run` flags before the guest.
-pub fn run_with_flags(
-    binary: &Path,
-    path: SleepPath,
-    flags: &[&str],
-    guest: &Path,
-    limit: Duration,
-) -> Finished {
-    child::run_limited(
-        &mut command_with_flags(binary, path, flags, guest),
-        limit,
-        |_| {},
-    )
-    .expect("spawning wasmer")
+    child::run_limited(&mut command(binary, path, guest), limit, |_| {}).expect("spawning wasmer")
 }

@@ -17,6 +17,7 @@
 
 use rt_tests::bounds::{self, DispatchBounds};
 use rt_tests::dispatch::{self, Call, LoopGuest};
+use rt_tests::host::Host;
 use rt_tests::judge::{Bound, INVALID_MARK, Invalid, Judgement, Trial, median};
 use rt_tests::serial;
 use rt_tests::wasmer::{SleepPath, default_binary, upstream_binary};
@@ -75,9 +76,8 @@ fn native_ns(call: Call, count: u32) -> f64 {
 
 fn guest_ns(binary: &Path, guest: &LoopGuest, call: Call) -> Result<f64, Invalid> {
     dispatch::guest_ns(
-        binary,
+        Host::Binary(binary),
         SleepPath::Precise,
-        &[],
         guest,
         call.stdout(),
         Duration::from_secs(20),

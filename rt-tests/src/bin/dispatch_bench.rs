@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --locked -p rt-tests --bin dispatch-bench -- \
-//!     [--trials 5] [--upstream <pristine wasmer>] [--json out.json]
+//!     [--trials 5] [--upstream <pristine wasmer>] [--wasmtime [<wasmtime>]] [--json out.json]
 //! ```
 //!
 //! Each guest calls one function in a loop and times the loop itself (process
@@ -14,9 +14,11 @@
 //! calls, their slow paths being slow), and with `--baseline`, another build of the
 //! series (a patch's "before", same call counts as `patched`), and with
 //! `--telemetry`, the patched binary recording its timed waits (`--timing-report
-//! /dev/null`). It prints the median ns per call over the trials, the ratios
-//! patched/native, upstream/patched and baseline/patched, and what telemetry adds
-//! per call (telemetry − patched, in ns).
+//! /dev/null`), and with `--wasmtime`, the peer runtime running the same guests
+//! (`cargo xtask wasmtime` installs wasmtime 49 where it looks by default). It
+//! prints the median ns per call over the trials, the ratios patched/native,
+//! upstream/patched, baseline/patched and patched/wasmtime, and what telemetry
+//! adds per call (telemetry − patched, in ns).
 //!
 //! With `clock_time_get` it also measures the floor under it
 //! ([`rt_tests::floor`]): a bare `wasmer` host function on the same engine, empty
@@ -26,15 +28,19 @@
 use clap::Parser;
 use rt_tests::dispatch::{self, Call};
 use rt_tests::floor::HostFn;
+use rt_tests::host::Host;
 use rt_tests::judge;
 use rt_tests::wasmer::{SleepPath, default_binary};
+use rt_tests::wasmtime;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
 use wasmer_wasix::wasmer::Engine;
 
 #[derive(Debug, Parser)]
-#[command(about = "ns per WASI call: native vs patched vs legacy vs upstream, interleaved")]
+#[command(
+    about = "ns per WASI call: native vs patched vs legacy vs upstream vs wasmtime, interleaved"
+)]
 struct Args {
     /// Trials per call and runner.
     #[arg(long, default_value_t = 5)]
@@ -52,6 +58,10 @@ struct Args {
     /// counts as `patched`, for a patch's before/after.
     #[arg(long)]
     baseline: Option<PathBuf>,
+    /// Also run the guests on wasmtime's CLI, the peer runtime: this binary, or
+    /// without a value the one `cargo xtask wasmtime` installs.
+    #[arg(long, value_name = "WASMTIME")]
+    wasmtime: Option<Option<PathBuf>>,
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -83,6 +93,7 @@ enum Runner {
         /// More `wasmer run` flags.
         flags: &'static [&'static str],
     },
+    Wasmtime(PathBuf),
 }
 
 impl Runner {
@@ -90,6 +101,18 @@ impl Runner {
         match self {
             Runner::Native => "native",
             Runner::Binary { name, .. } => name,
+            Runner::Wasmtime(_) => "wasmtime",
+        }
+    }
+
+    /// Where a guest runs, for the runners that run guests.
+    fn host(&self) -> Option<(Host<'_>, SleepPath)> {
+        match self {
+            Runner::Native => None,
+            Runner::Binary {
+                path, sleep, flags, ..
+            } => Some((Host::BinaryWithFlags(path, flags), *sleep)),
+            Runner::Wasmtime(path) => Some((Host::Wasmtime(path), SleepPath::Precise)),
         }
     }
 }
@@ -169,6 +192,14 @@ fn main() {
             flags,
         });
     }
+    if let Some(path) = &args.wasmtime {
+        let path = path.clone().unwrap_or_else(wasmtime::default_binary);
+        match wasmtime::version(&path) {
+            Ok(version) => eprintln!("peer: {version} at {}", path.display()),
+            Err(why) => fail(&why),
+        }
+        runners.push(Runner::Wasmtime(path));
+    }
 
     let calls: Vec<Call> = Call::ALL
         .into_iter()
@@ -194,23 +225,17 @@ fn main() {
                 if results[slot].1.is_some() {
                     continue;
                 }
-                let measured = match runner {
-                    Runner::Native => Ok(call.native_ns(count)),
-                    Runner::Binary {
-                        name,
-                        path,
-                        sleep,
-                        flags,
-                    } => {
-                        let guest = if full_count(name) {
+                let measured = match runner.host() {
+                    None => Ok(call.native_ns(count)),
+                    Some((host, sleep)) => {
+                        let guest = if full_count(runner.name()) {
                             &guests.0
                         } else {
                             &guests.1
                         };
                         dispatch::guest_ns(
-                            path,
-                            *sleep,
-                            flags,
+                            host,
+                            sleep,
                             guest,
                             call.stdout(),
                             Duration::from_secs(20),
@@ -334,7 +359,10 @@ fn print_floor(rows: &[Row]) {
 /// Runners that make every call of a loop; `legacy` and `upstream` make a tenth,
 /// since their slow paths take ~100 µs a call.
 fn full_count(runner: &str) -> bool {
-    matches!(runner, "native" | "patched" | "telemetry" | "baseline")
+    matches!(
+        runner,
+        "native" | "patched" | "telemetry" | "baseline" | "wasmtime"
+    )
 }
 
 fn fail(why: &str) -> ! {
@@ -349,8 +377,12 @@ fn print_table(rows: &[Row], runners: &[Runner]) {
         print!(" {name:>10}");
     }
     println!(
-        " {:>15} {:>17} {:>17} {:>18}",
-        "patched/native", "upstream/patched", "baseline/patched", "telemetry-patched"
+        " {:>15} {:>17} {:>17} {:>17} {:>18}",
+        "patched/native",
+        "upstream/patched",
+        "baseline/patched",
+        "patched/wasmtime",
+        "telemetry-patched"
     );
     for call in Call::ALL
         .into_iter()
@@ -369,7 +401,7 @@ fn print_table(rows: &[Row], runners: &[Runner]) {
             }
         }
         let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
-            (Some(a), Some(b)) if b > 0.0 => format!("{:.1}x", a / b),
+            (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
             _ => "-".to_owned(),
         };
         let difference = match (median("telemetry"), median("patched")) {
@@ -377,10 +409,11 @@ fn print_table(rows: &[Row], runners: &[Runner]) {
             _ => "-".to_owned(),
         };
         println!(
-            " {:>15} {:>17} {:>17} {:>18}",
+            " {:>15} {:>17} {:>17} {:>17} {:>18}",
             ratio(median("patched"), median("native")),
             ratio(median("upstream"), median("patched")),
             ratio(median("baseline"), median("patched")),
+            ratio(median("patched"), median("wasmtime")),
             difference
         );
     }

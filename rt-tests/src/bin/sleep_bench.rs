@@ -1,25 +1,28 @@
 //! Sleep-precision benchmark: native `clock_nanosleep` loops, the patched sleep path
-//! and the legacy (upstream) path, side by side and interleaved in one run.
+//! and the legacy (upstream) path, and with `--wasmtime` the same guests on
+//! wasmtime's CLI, side by side and interleaved in one run.
 //!
 //! ```text
-//! cargo run --release --locked -p rt-tests --bin sleep-bench -- [--trials 3] [--json out.json]
+//! cargo run --release --locked -p rt-tests --bin sleep-bench -- [--trials 3] \
+//!     [--wasmtime [<wasmtime>]] [--json out.json]
 //! ```
 //!
 //! For each scenario it prints min/p50/p90/p99/max overshoot (median over trials of
 //! each quantile), the drift of the whole loop behind its ideal schedule, and the
-//! ratios patched/native and legacy/patched of p50 and p99.
+//! ratios patched/native, legacy/patched and wasmtime/patched of p50 and p99.
 
 use clap::Parser;
 use rt_tests::host::Host;
 use rt_tests::samples::Summary;
 use rt_tests::scenario::{Pattern, Runner, Scenario};
-use rt_tests::wasmer::default_binary;
+use rt_tests::wasmer::{SleepPath, default_binary};
+use rt_tests::wasmtime;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Parser)]
-#[command(about = "Sleep overshoot: native vs patched vs legacy, interleaved")]
+#[command(about = "Sleep overshoot: native vs patched vs legacy vs wasmtime, interleaved")]
 struct Args {
     /// Trials per scenario and runner.
     #[arg(long, default_value_t = 3)]
@@ -36,6 +39,28 @@ struct Args {
     /// The patched `wasmer` binary (default: next to this executable).
     #[arg(long)]
     wasmer: Option<PathBuf>,
+    /// Also run the guests on wasmtime's CLI, the peer runtime: this binary, or
+    /// without a value the one `cargo xtask wasmtime` installs.
+    #[arg(long, value_name = "WASMTIME")]
+    wasmtime: Option<Option<PathBuf>>,
+}
+
+/// One column of the table: who sleeps, and where a guest runs.
+struct Column {
+    name: &'static str,
+    runner: Runner,
+    binary: PathBuf,
+    wasmtime: bool,
+}
+
+impl Column {
+    fn host(&self) -> Host<'_> {
+        if self.wasmtime {
+            Host::Wasmtime(&self.binary)
+        } else {
+            Host::Binary(&self.binary)
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -65,6 +90,31 @@ fn main() {
         );
         std::process::exit(2);
     }
+    let mut columns: Vec<Column> = Runner::ALL
+        .into_iter()
+        .map(|runner| Column {
+            name: runner.name(),
+            runner,
+            binary: binary.clone(),
+            wasmtime: false,
+        })
+        .collect();
+    if let Some(path) = &args.wasmtime {
+        let path = path.clone().unwrap_or_else(wasmtime::default_binary);
+        match wasmtime::version(&path) {
+            Ok(version) => eprintln!("peer: {version} at {}", path.display()),
+            Err(why) => {
+                eprintln!("sleep-bench: {why}");
+                std::process::exit(2);
+            }
+        }
+        columns.push(Column {
+            name: "wasmtime",
+            runner: Runner::Guest(SleepPath::Precise),
+            binary: path,
+            wasmtime: true,
+        });
+    }
     let ms = Duration::from_millis(1);
     let mut scenarios = vec![
         Scenario::new(Pattern::Periodic, args.count, ms),
@@ -83,30 +133,28 @@ fn main() {
             scenario.period
         );
         eprintln!("running {label} ...");
-        let mut results: Vec<(Runner, Vec<Summary>, Vec<i64>)> = Runner::ALL
-            .iter()
-            .map(|r| (*r, Vec::new(), Vec::new()))
-            .collect();
+        let mut results: Vec<(Vec<Summary>, Vec<i64>)> =
+            columns.iter().map(|_| (Vec::new(), Vec::new())).collect();
         for trial in 0..args.trials {
             // Rotate the order every trial so no runner always goes first.
-            for k in 0..results.len() {
-                let slot = (k + trial) % results.len();
-                let runner = results[slot].0;
+            for k in 0..columns.len() {
+                let slot = (k + trial) % columns.len();
+                let column = &columns[slot];
                 let run = scenario
-                    .run(runner, Host::Binary(&binary))
+                    .run(column.runner, column.host())
                     .unwrap_or_else(|e| {
-                        eprintln!("sleep-bench: {} failed: {e}", runner.name());
+                        eprintln!("sleep-bench: {} failed: {e}", column.name);
                         std::process::exit(1);
                     });
-                results[slot].1.push(run.summary());
-                results[slot].2.push(run.drift(scenario.period_ns()));
+                results[slot].0.push(run.summary());
+                results[slot].1.push(run.drift(scenario.period_ns()));
             }
         }
-        for (runner, summaries, drifts) in &results {
+        for (column, (summaries, drifts)) in columns.iter().zip(&results) {
             let s = Summary::median_of(summaries);
             rows.push(Row {
                 scenario: label.clone(),
-                runner: runner.name(),
+                runner: column.name,
                 trials: summaries.len(),
                 min_ns: s.min,
                 p50_ns: s.p50,
@@ -149,12 +197,19 @@ fn print_table(rows: &[Row]) {
     }
     println!();
     println!("ratios (median of {} trials per runner):", rows[0].trials);
-    for group in rows.chunks(3) {
+    for group in rows.chunk_by(|a, b| a.scenario == b.scenario) {
         let find = |name: &str| group.iter().find(|r| r.runner == name);
         if let (Some(n), Some(p), Some(l)) = (find("native"), find("patched"), find("legacy")) {
             let ratio = |a: i64, b: i64| a as f64 / b.max(1) as f64;
+            let peer = find("wasmtime").map_or_else(String::new, |w| {
+                format!(
+                    "   wasmtime/patched p50 {:.1} p99 {:.1}",
+                    ratio(w.p50_ns, p.p50_ns),
+                    ratio(w.p99_ns, p.p99_ns)
+                )
+            });
             println!(
-                "{:<28} patched/native p50 {:.2} p99 {:.2}   legacy/patched p50 {:.1} p99 {:.1}   p50 patched-native {:+.1} us",
+                "{:<28} patched/native p50 {:.2} p99 {:.2}   legacy/patched p50 {:.1} p99 {:.1}{peer}   p50 patched-native {:+.1} us",
                 n.scenario,
                 ratio(p.p50_ns, n.p50_ns),
                 ratio(p.p99_ns, n.p99_ns),
