@@ -323,7 +323,13 @@ where
         length: earliest.as_nanos().saturating_sub(entry.as_nanos()),
     };
     let now = if fd_guards.is_empty() {
-        let now = Deadline::now();
+        // A deadline reached at entry (a timeout of 0, a past absolute time)
+        // needs no second clock read: entry is already a time not after now.
+        let now = if earliest <= entry {
+            entry
+        } else {
+            Deadline::now()
+        };
         if earliest <= now {
             // Nothing to wait for: signals and exit were checked on entry.
             if let Some(waits) = ctx.data().thread.waits()
@@ -380,19 +386,29 @@ pub(crate) fn poll_oneoff_precise<M: MemorySize>(
         SubscriptionLayout::Preview1,
         &mut buffers.subs,
     ));
-    wasi_try_mem_ok!(nevents.write(&memory, M::ZERO));
+    wasi_try_mem_ok!(write_count::<M>(&memory, nevents, 0));
 
     poll_oneoff_until(ctx, entry, &mut buffers, |ctx, events| {
         let env = ctx.data();
         let memory = unsafe { env.memory_view(ctx) };
-        let out = wasi_try_mem!(out_.slice(&memory, nsubscriptions));
-        for (n, event) in events.iter().enumerate() {
-            wasi_try_mem!(out.index(n as u64).write(*event));
-        }
         let seen: M::Offset = wasi_try!(events.len().try_into().map_err(|_| Errno::Overflow));
-        wasi_try_mem!(nevents.write(&memory, seen));
+        // One copy for all events, not a bounds-checked write per event.
+        let out = wasi_try_mem!(out_.slice(&memory, seen));
+        wasi_try_mem!(out.write_slice(events));
+        wasi_try_mem!(write_count::<M>(&memory, nevents, events.len() as u64));
         Errno::Success
     })
+}
+
+/// Stores `count` (which fits in `M::Offset`) at `ptr` as one little-endian
+/// copy: cheaper than [`WasmPtr::write`], which builds a typed accessor.
+fn write_count<M: MemorySize>(
+    memory: &MemoryView,
+    ptr: WasmPtr<M::Offset, M>,
+    count: u64,
+) -> Result<(), MemoryAccessError> {
+    let bytes = count.to_le_bytes();
+    memory.write(ptr.offset().into(), &bytes[..std::mem::size_of::<M::Offset>()])
 }
 
 #[cfg(test)]
@@ -472,6 +488,23 @@ mod tests {
         // Unknown clock ids decode; clock_deadline turns them into EINVAL events.
         let sub = decode_subscription(&preview1_clock(1, 77, 0, 0), SubscriptionLayout::Preview1);
         assert!(matches!(sub, Ok(PollSub::Clock { clock_id: 77, .. })));
+    }
+
+    #[test]
+    fn the_event_count_is_stored_in_the_guests_offset_width_and_no_wider() {
+        let mut store = wasmer::Store::default();
+        let memory = wasmer::Memory::new(&mut store, wasmer::MemoryType::new(1, None, false))
+            .expect("one page");
+        let view = memory.view(&store);
+        view.write(0, &[0xAA; 16]).unwrap();
+        write_count::<Memory32>(&view, WasmPtr::new(0), 0x0102_0304).unwrap();
+        write_count::<Memory64>(&view, WasmPtr::new(8), 5).unwrap();
+        let mut bytes = [0u8; 17];
+        view.read(0, &mut bytes).unwrap();
+        assert_eq!(bytes[..8], [4, 3, 2, 1, 0xAA, 0xAA, 0xAA, 0xAA]);
+        assert_eq!(bytes[8..], [5, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let end = view.data_size();
+        assert!(write_count::<Memory32>(&view, WasmPtr::new(end as u32 - 2), 1).is_err());
     }
 
     #[test]
