@@ -250,7 +250,12 @@ pub(crate) fn clock_deadline(
         Snapshot0Clockid::Monotonic => Deadline::from_nanos(target),
         _ => {
             let realtime_now = clock_nanos(libc::CLOCK_REALTIME);
-            Deadline::from_clock_time(target, realtime_now, Deadline::now())
+            if target <= realtime_now {
+                // Already past, so past at entry too: no later reading needed.
+                entry
+            } else {
+                Deadline::from_clock_time(target, realtime_now, Deadline::now())
+            }
         }
     })
 }
