@@ -35,7 +35,7 @@ struct Check {
     max_ratio: f64,
 }
 
-fn checks(bounds: &DispatchBounds) -> [Check; 4] {
+fn checks(bounds: &DispatchBounds) -> [Check; 5] {
     [
         Check {
             call: Call::ClockTimeGet,
@@ -56,6 +56,11 @@ fn checks(bounds: &DispatchBounds) -> [Check; 4] {
             call: Call::Write1DevNull,
             count: 50_000,
             max_ratio: bounds.fd_write_1b_over_native,
+        },
+        Check {
+            call: Call::RandomGet16,
+            count: 100_000,
+            max_ratio: bounds.random_get_16b_over_native,
         },
     ]
 }
@@ -139,7 +144,7 @@ fn judge_holding_lock(
 fn patched_calls_stay_within_their_ratio_to_native() {
     let bounds = bounds::get().dispatch;
     let checks = checks(&bounds);
-    judge("patched", &default_binary(), &checks, 1, &[0; 4]).assert_holds();
+    judge("patched", &default_binary(), &checks, 1, &[0; 5]).assert_holds();
 }
 
 #[test]

@@ -30,6 +30,7 @@ const TEST_MODULES: &[&str] = &[
     "state::clock_offsets_tests",
     "syscalls::wasi::poll_oneoff::precise",
     "syscalls::wasi::fd_write",
+    "syscalls::wasi::random_get",
     "syscalls::wasix::futex_wait",
     // wasmer-cli
     "commands::run::wasi::tests",

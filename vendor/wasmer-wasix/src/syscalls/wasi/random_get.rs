@@ -1,7 +1,45 @@
 use super::*;
 use crate::syscalls::*;
+use rand::rngs::{StdRng, SysRng};
+use rand::{Rng as _, SeedableRng as _};
+use std::cell::RefCell;
 
 const MAX_CHUNK_LEN: usize = 4 * 1024;
+
+/// Bytes one seed serves before the generator is reseeded from the OS: 1024
+/// ChaCha blocks, what rand's `ThreadRng` does.
+const RESEED_AFTER: usize = 64 * 1024;
+
+thread_local! {
+    /// This thread's generator and the bytes it has served since its seed.
+    static RNG: RefCell<Option<(StdRng, usize)>> = const { RefCell::new(None) };
+}
+
+/// Fills `buf` with random bytes from this thread's ChaCha12 generator, seeded
+/// from the OS and reseeded every [`RESEED_AFTER`] bytes, as rand's
+/// `ThreadRng` does (one `getrandom` per 64 KiB instead of one per call), but
+/// with a failing OS source reported as an error instead of a panic.
+pub(crate) fn fill_random(buf: &mut [u8]) -> Result<(), getrandom::Error> {
+    // A thread being torn down, or a nested call, seeds a generator of its own.
+    match RNG.try_with(|cell| cell.try_borrow_mut().map(|mut slot| fill_from(&mut slot, buf))) {
+        Ok(Ok(result)) => result,
+        _ => fill_from(&mut None, buf),
+    }
+}
+
+/// [`fill_random`] with the generator in `slot`, seeding it when it is empty
+/// or has served [`RESEED_AFTER`] bytes.
+fn fill_from(slot: &mut Option<(StdRng, usize)>, buf: &mut [u8]) -> Result<(), getrandom::Error> {
+    for chunk in buf.chunks_mut(RESEED_AFTER) {
+        let (rng, served) = match slot {
+            Some(state) if state.1 + chunk.len() <= RESEED_AFTER => state,
+            _ => slot.insert((StdRng::try_from_rng(&mut SysRng)?, 0)),
+        };
+        rng.fill_bytes(chunk);
+        *served += chunk.len();
+    }
+    Ok(())
+}
 
 /// ### `random_get()`
 /// Fill buffer with high-quality random data.  This function may be slow and block
@@ -32,7 +70,7 @@ pub fn random_get<M: MemorySize>(
 
         while offset < buf_len64 {
             let chunk_len = usize::min((buf_len64 - offset) as usize, buffer.len());
-            if getrandom::fill(&mut buffer[..chunk_len]).is_err() {
+            if fill_random(&mut buffer[..chunk_len]).is_err() {
                 return Errno::Io;
             }
 
@@ -43,10 +81,41 @@ pub fn random_get<M: MemorySize>(
         }
     } else {
         let mut buf = wasi_try_mem!(buf_slice.access());
-        if getrandom::fill(buf.as_mut()).is_err() {
+        if fill_random(buf.as_mut()).is_err() {
             return Errno::Io;
         }
     }
 
     Errno::Success
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_bytes_differ_between_calls_and_across_a_reseed() {
+        let mut seen = std::collections::HashSet::new();
+        let mut buf = [0u8; 16];
+        // 5000 x 16 bytes crosses the 64 KiB reseed point once.
+        for _ in 0..5000 {
+            fill_random(&mut buf).unwrap();
+            assert!(seen.insert(buf), "a 16-byte value repeated");
+        }
+        let served = RNG.with_borrow(|slot| slot.as_ref().map(|(_, served)| *served));
+        assert_eq!(served, Some(5000 * 16 - RESEED_AFTER));
+    }
+
+    #[test]
+    fn a_buffer_larger_than_a_seed_is_filled_with_reseeds_between_chunks() {
+        let mut buf = vec![0u8; 3 * RESEED_AFTER + 100];
+        fill_random(&mut buf).unwrap();
+        // Each 64 KiB chunk came from a fresh seed: no chunk repeats another.
+        let chunks: Vec<&[u8]> = buf.chunks(RESEED_AFTER).collect();
+        assert_ne!(chunks[0], chunks[1]);
+        assert_ne!(chunks[1], chunks[2]);
+        assert!(buf.iter().filter(|&&b| b == 0).count() < buf.len() / 64);
+        let served = RNG.with_borrow(|slot| slot.as_ref().map(|(_, served)| *served));
+        assert_eq!(served, Some(100));
+    }
 }
