@@ -22,7 +22,10 @@ use crate::{net::MAX_SOCKET_PAYLOAD, net::socket::TimeType, syscalls::*};
 ///     Number of bytes written
 /// Errors:
 ///
-#[instrument(level = "trace", skip_all, fields(%fd, nwritten = field::Empty), ret)]
+#[cfg_attr(
+    feature = "extra-logging",
+    instrument(level = "trace", skip_all, fields(%fd, nwritten = field::Empty), ret)
+)]
 pub fn fd_write<M: MemorySize>(
     mut ctx: FunctionEnvMut<'_, WasiEnv>,
     fd: WasiFd,

@@ -77,7 +77,10 @@ impl EventResult {
 /// Output:
 /// - `u32 nevents`
 ///     The number of events seen
-#[instrument(level = "trace", skip_all, fields(timeout_ms = field::Empty, fd_guards = field::Empty, seen = field::Empty), ret)]
+#[cfg_attr(
+    feature = "extra-logging",
+    instrument(level = "trace", skip_all, fields(timeout_ms = field::Empty, fd_guards = field::Empty, seen = field::Empty), ret)
+)]
 pub fn poll_oneoff<M: MemorySize + 'static>(
     mut ctx: FunctionEnvMut<'_, WasiEnv>,
     in_: WasmPtr<Subscription, M>,
@@ -102,12 +105,14 @@ pub fn poll_oneoff<M: MemorySize + 'static>(
 
     wasi_try_ok!(maybe_backoff::<M>(&mut ctx)?);
     ctx = wasi_try_ok!(maybe_snapshot::<M>(ctx)?);
-    ctx.data_mut().poll_seed += 1;
 
     #[cfg(target_os = "linux")]
     if let Some(entry) = entry {
         return precise::poll_oneoff_precise::<M>(ctx, entry, in_, out_, nsubscriptions, nevents);
     }
+    // Rotates where the scan below starts; the precise path reports events in
+    // subscription order and does not use it.
+    ctx.data_mut().poll_seed += 1;
 
     let mut env = ctx.data();
     let mut memory = unsafe { env.memory_view(&ctx) };
