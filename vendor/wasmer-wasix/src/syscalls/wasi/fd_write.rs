@@ -10,18 +10,22 @@ use crate::{net::MAX_SOCKET_PAYLOAD, net::socket::TimeType, syscalls::*};
 
 /// ### `fd_write()`
 /// Write data to the file descriptor
-/// Inputs:
-/// - `Fd`
-///     File descriptor (opened with writing) to write to
-/// - `const __wasi_ciovec_t *iovs`
-///     List of vectors to read data from
-/// - `u32 iovs_len`
-///     Length of data in `iovs`
-/// Output:
-/// - `u32 *nwritten`
-///     Number of bytes written
-/// Errors:
 ///
+/// Inputs:
+///
+/// - `Fd`
+///   File descriptor (opened with writing) to write to
+/// - `const __wasi_ciovec_t *iovs`
+///   List of vectors to read data from
+/// - `u32 iovs_len`
+///   Length of data in `iovs`
+///
+/// Output:
+///
+/// - `u32 *nwritten`
+///   Number of bytes written
+///
+/// Errors:
 #[cfg_attr(
     feature = "extra-logging",
     instrument(level = "trace", skip_all, fields(%fd, nwritten = field::Empty), ret)

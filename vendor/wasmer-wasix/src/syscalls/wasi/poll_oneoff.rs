@@ -67,16 +67,18 @@ impl EventResult {
 /// Concurrently poll for a set of events
 ///
 /// Inputs:
+///
 /// - `const __wasi_subscription_t *in`
-///     The events to subscribe to
+///   The events to subscribe to
 /// - `__wasi_event_t *out`
-///     The events that have occurred
+///   The events that have occurred
 /// - `u32 nsubscriptions`
-///     The number of subscriptions and the number of events
+///   The number of subscriptions and the number of events
 ///
 /// Output:
+///
 /// - `u32 nevents`
-///     The number of events seen
+///   The number of events seen
 #[cfg_attr(
     feature = "extra-logging",
     instrument(level = "trace", skip_all, fields(timeout_ms = field::Empty, fd_guards = field::Empty, seen = field::Empty), ret)

@@ -43,11 +43,13 @@ fn fill_from(slot: &mut Option<(StdRng, usize)>, buf: &mut [u8]) -> Result<(), g
 
 /// ### `random_get()`
 /// Fill buffer with high-quality random data.  This function may be slow and block
+///
 /// Inputs:
+///
 /// - `void *buf`
-///     A pointer to a buffer where the random bytes will be written
+///   A pointer to a buffer where the random bytes will be written
 /// - `size_t buf_len`
-///     The number of bytes that will be written
+///   The number of bytes that will be written
 #[cfg_attr(
     feature = "extra-logging",
     instrument(level = "trace", skip_all, fields(%buf_len), ret)
