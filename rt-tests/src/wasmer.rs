@@ -33,13 +33,19 @@ pub fn default_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("WASMER_RT_BIN") {
         return PathBuf::from(path);
     }
+    profile_dir().join("wasmer")
+}
+
+/// The profile directory of this build (`target/release`), where the running
+/// executable (a benchmark, or an integration test in its `deps/`) lives.
+pub fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current executable");
     let mut dir = exe.parent().expect("executable directory").to_path_buf();
     // Integration tests run from target/<profile>/deps.
     if dir.ends_with("deps") {
         dir.pop();
     }
-    dir.join("wasmer")
+    dir
 }
 
 /// Upstream's CLI built from the pristine crates, for the controls:

@@ -192,13 +192,13 @@ fn main() {
             flags,
         });
     }
-    if let Some(path) = &args.wasmtime {
-        let path = path.clone().unwrap_or_else(wasmtime::default_binary);
-        match wasmtime::version(&path) {
-            Ok(version) => eprintln!("peer: {version} at {}", path.display()),
-            Err(why) => fail(&why),
+    match wasmtime::resolve(args.wasmtime.clone()) {
+        Ok(Some((path, version))) => {
+            eprintln!("peer: {version} at {}", path.display());
+            runners.push(Runner::Wasmtime(path));
         }
-        runners.push(Runner::Wasmtime(path));
+        Ok(None) => {}
+        Err(why) => fail(&why),
     }
 
     let calls: Vec<Call> = Call::ALL

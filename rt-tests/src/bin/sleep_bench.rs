@@ -9,7 +9,7 @@
 //!
 //! For each scenario it prints min/p50/p90/p99/max overshoot (median over trials of
 //! each quantile), the drift of the whole loop behind its ideal schedule, and the
-//! ratios patched/native, legacy/patched and wasmtime/patched of p50 and p99.
+//! ratios patched/native, legacy/patched and patched/wasmtime of p50 and p99.
 
 use clap::Parser;
 use rt_tests::host::Host;
@@ -99,21 +99,21 @@ fn main() {
             wasmtime: false,
         })
         .collect();
-    if let Some(path) = &args.wasmtime {
-        let path = path.clone().unwrap_or_else(wasmtime::default_binary);
-        match wasmtime::version(&path) {
-            Ok(version) => eprintln!("peer: {version} at {}", path.display()),
-            Err(why) => {
-                eprintln!("sleep-bench: {why}");
-                std::process::exit(2);
-            }
+    match wasmtime::resolve(args.wasmtime.clone()) {
+        Ok(Some((path, version))) => {
+            eprintln!("peer: {version} at {}", path.display());
+            columns.push(Column {
+                name: "wasmtime",
+                runner: Runner::Guest(SleepPath::Precise),
+                binary: path,
+                wasmtime: true,
+            });
         }
-        columns.push(Column {
-            name: "wasmtime",
-            runner: Runner::Guest(SleepPath::Precise),
-            binary: path,
-            wasmtime: true,
-        });
+        Ok(None) => {}
+        Err(why) => {
+            eprintln!("sleep-bench: {why}");
+            std::process::exit(2);
+        }
     }
     let ms = Duration::from_millis(1);
     let mut scenarios = vec![
@@ -203,9 +203,9 @@ fn print_table(rows: &[Row]) {
             let ratio = |a: i64, b: i64| a as f64 / b.max(1) as f64;
             let peer = find("wasmtime").map_or_else(String::new, |w| {
                 format!(
-                    "   wasmtime/patched p50 {:.1} p99 {:.1}",
-                    ratio(w.p50_ns, p.p50_ns),
-                    ratio(w.p99_ns, p.p99_ns)
+                    "   patched/wasmtime p50 {:.2} p99 {:.2}",
+                    ratio(p.p50_ns, w.p50_ns),
+                    ratio(p.p99_ns, w.p99_ns)
                 )
             });
             println!(

@@ -251,7 +251,8 @@ pub(crate) fn clock_deadline(
         _ => {
             let realtime_now = clock_nanos(libc::CLOCK_REALTIME);
             if target <= realtime_now {
-                // Already past, so past at entry too: no later reading needed.
+                // Already past (as just read): due at once, like a deadline
+                // reached at entry, so no monotonic reading is taken for it.
                 entry
             } else {
                 Deadline::from_clock_time(target, realtime_now, Deadline::now())
@@ -396,10 +397,12 @@ pub(crate) fn poll_oneoff_precise<M: MemorySize>(
     poll_oneoff_until(ctx, entry, &mut buffers, |ctx, events| {
         let env = ctx.data();
         let memory = unsafe { env.memory_view(ctx) };
-        let seen: M::Offset = wasi_try!(events.len().try_into().map_err(|_| Errno::Overflow));
-        // One copy for all events, not a bounds-checked write per event.
-        let out = wasi_try_mem!(out_.slice(&memory, seen));
-        wasi_try_mem!(out.write_slice(events));
+        // One copy for all events, not a bounds-checked write per event; the
+        // array is still checked for room for `nsubscriptions` events (there
+        // are never more events than subscriptions: poll_oneoff_until
+        // truncates them).
+        let out = wasi_try_mem!(out_.slice(&memory, nsubscriptions));
+        wasi_try_mem!(out.subslice(0..events.len() as u64).write_slice(events));
         wasi_try_mem!(write_count::<M>(&memory, nevents, events.len() as u64));
         Errno::Success
     })
@@ -501,13 +504,13 @@ mod tests {
         let memory = wasmer::Memory::new(&mut store, wasmer::MemoryType::new(1, None, false))
             .expect("one page");
         let view = memory.view(&store);
-        view.write(0, &[0xAA; 16]).unwrap();
+        view.write(0, &[0xAA; 24]).unwrap();
         write_count::<Memory32>(&view, WasmPtr::new(0), 0x0102_0304).unwrap();
         write_count::<Memory64>(&view, WasmPtr::new(8), 5).unwrap();
         let mut bytes = [0u8; 17];
         view.read(0, &mut bytes).unwrap();
         assert_eq!(bytes[..8], [4, 3, 2, 1, 0xAA, 0xAA, 0xAA, 0xAA]);
-        assert_eq!(bytes[8..], [5, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(bytes[8..], [5, 0, 0, 0, 0, 0, 0, 0, 0xAA]);
         let end = view.data_size();
         assert!(write_count::<Memory32>(&view, WasmPtr::new(end as u32 - 2), 1).is_err());
     }
