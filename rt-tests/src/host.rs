@@ -51,12 +51,12 @@ impl Host<'_> {
     /// Runs the compiled `guest` on `path`; a guest still running after `limit` is
     /// abandoned and reported as [`GuestOutput::timed_out`].
     pub fn run(&self, path: SleepPath, guest: &Path, limit: Duration) -> GuestOutput {
-        let Some(mut command) = self.command(path, guest) else {
-            let Host::InProcess(host) = self else {
-                unreachable!("only the in-process host has no command")
-            };
+        if let Host::InProcess(host) = self {
             return host.run(path, guest, limit);
-        };
+        }
+        let mut command = self
+            .command(path, guest)
+            .expect("every other host is a child process");
         let run = child::run_limited(&mut command, limit, |_| {})
             .unwrap_or_else(|e| panic!("spawning {:?}: {e}", command.get_program()));
         GuestOutput {

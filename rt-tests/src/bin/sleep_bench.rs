@@ -18,7 +18,7 @@ use rt_tests::scenario::{Pattern, Runner, Scenario};
 use rt_tests::wasmer::{SleepPath, default_binary};
 use rt_tests::wasmtime;
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Debug, Parser)]
@@ -45,20 +45,20 @@ struct Args {
     wasmtime: Option<Option<PathBuf>>,
 }
 
-/// One column of the table: who sleeps, and where a guest runs.
+/// One column of the table: who sleeps, and on which runtime a guest runs.
 struct Column {
     name: &'static str,
     runner: Runner,
-    binary: PathBuf,
-    wasmtime: bool,
+    /// The wasmtime CLI for the peer's column; `None`: the patched `wasmer`.
+    wasmtime: Option<PathBuf>,
 }
 
 impl Column {
-    fn host(&self) -> Host<'_> {
-        if self.wasmtime {
-            Host::Wasmtime(&self.binary)
-        } else {
-            Host::Binary(&self.binary)
+    /// Where this column's guest runs, given the patched `wasmer`.
+    fn host<'a>(&'a self, wasmer: &'a Path) -> Host<'a> {
+        match &self.wasmtime {
+            Some(wasmtime) => Host::Wasmtime(wasmtime),
+            None => Host::Binary(wasmer),
         }
     }
 }
@@ -95,8 +95,7 @@ fn main() {
         .map(|runner| Column {
             name: runner.name(),
             runner,
-            binary: binary.clone(),
-            wasmtime: false,
+            wasmtime: None,
         })
         .collect();
     match wasmtime::resolve(args.wasmtime.clone()) {
@@ -105,8 +104,7 @@ fn main() {
             columns.push(Column {
                 name: "wasmtime",
                 runner: Runner::Guest(SleepPath::Precise),
-                binary: path,
-                wasmtime: true,
+                wasmtime: Some(path),
             });
         }
         Ok(None) => {}
@@ -141,7 +139,7 @@ fn main() {
                 let slot = (k + trial) % columns.len();
                 let column = &columns[slot];
                 let run = scenario
-                    .run(column.runner, column.host())
+                    .run(column.runner, column.host(&binary))
                     .unwrap_or_else(|e| {
                         eprintln!("sleep-bench: {} failed: {e}", column.name);
                         std::process::exit(1);
