@@ -8,8 +8,9 @@
 ;;   read just before the sleep + period.
 ;; {{SLEEP}} is the relative sleep, from include/sleep_{{SLEEP}}.wat: `poll` (one
 ;;   relative Monotonic clock), `poll_fd` (the same plus FdRead on stdin), or WASIX
-;;   `thread_sleep`, `futex` (a futex_wait timeout) or `epoll` (an epoll_wait
-;;   timeout on an empty set).
+;;   `thread_sleep`, `futex` (a futex_wait timeout), `epoll` (an epoll_wait
+;;   timeout on an empty set) or `socket` (the timeout of a socket operation on
+;;   loopback TCP, chosen by {{SOCKET_OP}}: see include/sleep_socket.wat).
 ;;
 ;; Output (see README.md): one `sample <ns>` line per sleep, the wake-up time minus
 ;; the deadline (negative = woke early), then `elapsed <ns>` from start to the last

@@ -16,6 +16,7 @@ pub mod histogram;
 pub mod host;
 pub mod inproc;
 pub mod judge;
+pub mod loopback;
 pub mod native;
 pub mod plot;
 pub mod poll;

@@ -4,10 +4,12 @@
 use crate::guests;
 use crate::host::Host;
 use crate::judge::{self, Invalid};
+use crate::loopback::{Peer, PeerKind};
 use crate::native;
 use crate::samples::LoopRun;
 use crate::wasmer::SleepPath;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How the loop waits.
@@ -27,11 +29,24 @@ pub enum Pattern {
     FutexTimeout,
     /// Timeouts of WASIX `epoll_wait` on an empty epoll set.
     EpollTimeout,
+    /// Receive timeouts of WASIX `sock_recv` on a loopback TCP connection.
+    SockRecvTimeout,
+    /// Send timeouts of WASIX `sock_send` on a loopback TCP connection whose
+    /// send buffer is full.
+    SockSendTimeout,
+    /// Accept timeouts of WASIX `sock_accept` on a loopback listener.
+    SockAcceptTimeout,
+    /// Relative sleeps from `poll_oneoff` that also waits for a loopback TCP
+    /// socket to become readable (never).
+    PollWithSocket,
+    /// Connect timeouts of WASIX `sock_connect` to a loopback listener whose
+    /// accept queue is full.
+    SockConnectTimeout,
 }
 
 impl Pattern {
     /// Every pattern.
-    pub const ALL: [Pattern; 7] = [
+    pub const ALL: [Pattern; 12] = [
         Pattern::Periodic,
         Pattern::RealtimePeriodic,
         Pattern::Relative,
@@ -39,7 +54,42 @@ impl Pattern {
         Pattern::PollWithFd,
         Pattern::FutexTimeout,
         Pattern::EpollTimeout,
+        Pattern::SockRecvTimeout,
+        Pattern::SockSendTimeout,
+        Pattern::SockAcceptTimeout,
+        Pattern::PollWithSocket,
+        Pattern::SockConnectTimeout,
     ];
+
+    /// True if the guest calls WASIX (not only `wasi_snapshot_preview1`).
+    pub fn needs_wasix(self) -> bool {
+        !matches!(
+            self,
+            Pattern::Periodic | Pattern::RealtimePeriodic | Pattern::Relative | Pattern::PollWithFd
+        )
+    }
+
+    /// The socket operation of `guests/include/sleep_socket.wat` whose timeout
+    /// the pattern waits for; `None` for a pattern without sockets.
+    fn socket_op(self) -> Option<u32> {
+        match self {
+            Pattern::SockRecvTimeout => Some(1),
+            Pattern::SockSendTimeout => Some(2),
+            Pattern::SockAcceptTimeout => Some(3),
+            Pattern::PollWithSocket => Some(4),
+            Pattern::SockConnectTimeout => Some(5),
+            _ => None,
+        }
+    }
+
+    /// The peer the test process holds for the guest, if it needs one.
+    fn peer(self) -> Option<PeerKind> {
+        match self {
+            Pattern::SockSendTimeout => Some(PeerKind::Sink),
+            Pattern::SockConnectTimeout => Some(PeerKind::FullQueue),
+            _ => None,
+        }
+    }
 
     /// The host clock of an absolute-deadline loop; `None` for relative sleeps.
     pub fn absolute_on(self) -> Option<libc::clockid_t> {
@@ -68,6 +118,11 @@ impl Pattern {
             Pattern::PollWithFd => "poll+fd",
             Pattern::FutexTimeout => "futex_wait",
             Pattern::EpollTimeout => "epoll_wait",
+            Pattern::SockRecvTimeout => "sock_recv",
+            Pattern::SockSendTimeout => "sock_send",
+            Pattern::SockAcceptTimeout => "sock_accept",
+            Pattern::PollWithSocket => "poll+socket",
+            Pattern::SockConnectTimeout => "sock_connect",
         }
     }
 }
@@ -108,6 +163,9 @@ pub struct Scenario {
     /// Length of each sleep.
     pub period: Duration,
     guest: PathBuf,
+    /// The loopback peer the guest talks to, held to keep it open as long as
+    /// the scenario lives.
+    _peer: Option<Arc<Peer>>,
 }
 
 impl Scenario {
@@ -121,11 +179,30 @@ impl Scenario {
             Pattern::PollWithFd => ("0", "poll_fd"),
             Pattern::FutexTimeout => ("0", "futex"),
             Pattern::EpollTimeout => ("0", "epoll"),
+            Pattern::SockRecvTimeout
+            | Pattern::SockSendTimeout
+            | Pattern::SockAcceptTimeout
+            | Pattern::PollWithSocket
+            | Pattern::SockConnectTimeout => ("0", "socket"),
         };
+        let socket_op = pattern.socket_op().unwrap_or(0).to_string();
+        let peer = pattern.peer().map(|kind| {
+            Arc::new(Peer::new(kind).unwrap_or_else(|e| panic!("opening a {kind:?} peer: {e}")))
+        });
+        let peer_port = peer.as_ref().map_or(0, |peer| peer.port()).to_string();
         let period_ns = period.as_nanos().to_string();
+        // The port is compiled in: one module per port, so that tests running in
+        // parallel do not swap peers.
+        let port_suffix = match &peer {
+            Some(_) => format!("_port{peer_port}"),
+            None => String::new(),
+        };
         let guest = guests::compile(
             "sleep_loop",
-            &format!("sleep_loop_{}_{count}x{period_ns}", pattern.name()),
+            &format!(
+                "sleep_loop_{}_{count}x{period_ns}{port_suffix}",
+                pattern.name()
+            ),
             &[
                 ("COUNT", &count.to_string()),
                 ("PERIOD_NS", &period_ns),
@@ -133,6 +210,8 @@ impl Scenario {
                 ("CLOCK", &pattern.wasi_clock().to_string()),
                 ("SLEEP", sleep),
                 ("PAGES", &pages.to_string()),
+                ("SOCKET_OP", &socket_op),
+                ("PEER_PORT", &peer_port),
             ],
         );
         Scenario {
@@ -140,6 +219,7 @@ impl Scenario {
             count,
             period,
             guest,
+            _peer: peer,
         }
     }
 
@@ -163,6 +243,18 @@ impl Scenario {
                 // Generous for a loop that runs (legacy needs ~2 periods per sleep), short
                 // for one that hangs (legacy on Realtime deadlines).
                 let limit = self.period * (self.count as u32) * 5 + Duration::from_secs(5);
+                // `wasmer run` gives a guest sockets only with `--net`.
+                let with_net: Vec<&str>;
+                let host = match host {
+                    Host::Binary(binary) if self.pattern.socket_op().is_some() => {
+                        Host::BinaryWithFlags(binary, &["--net"])
+                    }
+                    Host::BinaryWithFlags(binary, flags) if self.pattern.socket_op().is_some() => {
+                        with_net = [flags, &["--net"]].concat();
+                        Host::BinaryWithFlags(binary, &with_net)
+                    }
+                    _ => host,
+                };
                 LoopRun::parse(&host.run(path, &self.guest, limit).into_stdout(limit)?)
                     .map_err(|e| Invalid::Failed(format!("{}: {e}", path.name())))
             }

@@ -206,6 +206,31 @@ fn epoll_wait_timeouts_are_as_precise_as_native() {
 }
 
 #[test]
+fn sock_recv_timeouts_are_as_precise_as_native() {
+    assert_precise(Pattern::SockRecvTimeout, Where::Binary);
+}
+
+#[test]
+fn sock_send_timeouts_are_as_precise_as_native() {
+    assert_precise(Pattern::SockSendTimeout, Where::Binary);
+}
+
+#[test]
+fn sock_accept_timeouts_are_as_precise_as_native() {
+    assert_precise(Pattern::SockAcceptTimeout, Where::Binary);
+}
+
+#[test]
+fn poll_with_a_socket_times_out_as_precisely_as_native() {
+    assert_precise(Pattern::PollWithSocket, Where::Binary);
+}
+
+#[test]
+fn sock_connect_timeouts_are_as_precise_as_native() {
+    assert_precise(Pattern::SockConnectTimeout, Where::Binary);
+}
+
+#[test]
 fn in_process_every_pattern_is_as_precise_as_native() {
     for pattern in Pattern::ALL {
         assert_precise(pattern, Where::InProcess);

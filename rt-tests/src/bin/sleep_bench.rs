@@ -1,15 +1,18 @@
 //! Sleep-precision benchmark: native `clock_nanosleep` loops, the patched sleep path
-//! and the legacy (upstream) path, and with `--wasmtime` the same guests on
-//! wasmtime's CLI, side by side and interleaved in one run.
+//! and the legacy (upstream) path, with `--upstream` the same guests on an
+//! unpatched `wasmer`, and with `--wasmtime` on wasmtime's CLI, side by side and
+//! interleaved in one run. `--sockets` adds the timeouts of WASIX socket
+//! operations on loopback TCP (wasmtime has no WASIX, so it sits those out).
 //!
 //! ```text
 //! cargo run --release --locked -p rt-tests --bin sleep-bench -- [--trials 3] \
-//!     [--wasmtime [<wasmtime>]] [--json out.json]
+//!     [--sockets] [--upstream <wasmer>] [--wasmtime [<wasmtime>]] [--json out.json]
 //! ```
 //!
 //! For each scenario it prints min/p50/p90/p99/max overshoot (median over trials of
 //! each quantile), the drift of the whole loop behind its ideal schedule, and the
-//! ratios patched/native, legacy/patched and patched/wasmtime of p50 and p99.
+//! ratios patched/native, legacy/patched, upstream/patched and patched/wasmtime of
+//! p50 and p99.
 
 use clap::Parser;
 use rt_tests::host::Host;
@@ -33,6 +36,11 @@ struct Args {
     /// Skip the 10 × 1 s loop (saves ~35 s per trial).
     #[arg(long)]
     no_long: bool,
+    /// Also time the timeouts of WASIX socket operations on loopback TCP
+    /// (`sock_recv`, `sock_send`, `sock_accept`, `poll_oneoff` with a socket,
+    /// `sock_connect`).
+    #[arg(long)]
+    sockets: bool,
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -43,23 +51,42 @@ struct Args {
     /// without a value the one `cargo xtask wasmtime` installs.
     #[arg(long, value_name = "WASMTIME")]
     wasmtime: Option<Option<PathBuf>>,
+    /// Also run the guests on this unpatched `wasmer` (say,
+    /// `target/upstream/wasmer` from `cargo xtask upstream build`).
+    #[arg(long, value_name = "WASMER")]
+    upstream: Option<PathBuf>,
+}
+
+/// The runtime of a column's guests.
+enum Runtime {
+    /// The patched `wasmer`.
+    Patched,
+    /// An unpatched `wasmer` at this path.
+    Upstream(PathBuf),
+    /// The wasmtime CLI at this path.
+    Wasmtime(PathBuf),
 }
 
 /// One column of the table: who sleeps, and on which runtime a guest runs.
 struct Column {
     name: &'static str,
     runner: Runner,
-    /// The wasmtime CLI for the peer's column; `None`: the patched `wasmer`.
-    wasmtime: Option<PathBuf>,
+    runtime: Runtime,
 }
 
 impl Column {
     /// Where this column's guest runs, given the patched `wasmer`.
     fn host<'a>(&'a self, wasmer: &'a Path) -> Host<'a> {
-        match &self.wasmtime {
-            Some(wasmtime) => Host::Wasmtime(wasmtime),
-            None => Host::Binary(wasmer),
+        match &self.runtime {
+            Runtime::Patched => Host::Binary(wasmer),
+            Runtime::Upstream(upstream) => Host::Binary(upstream),
+            Runtime::Wasmtime(wasmtime) => Host::Wasmtime(wasmtime),
         }
+    }
+
+    /// False for a WASIX scenario on wasmtime, which has no WASIX.
+    fn runs(&self, scenario: &Scenario) -> bool {
+        !(matches!(self.runtime, Runtime::Wasmtime(_)) && scenario.pattern.needs_wasix())
     }
 }
 
@@ -95,16 +122,30 @@ fn main() {
         .map(|runner| Column {
             name: runner.name(),
             runner,
-            wasmtime: None,
+            runtime: Runtime::Patched,
         })
         .collect();
+    if let Some(upstream) = &args.upstream {
+        if !upstream.is_file() {
+            eprintln!(
+                "sleep-bench: no wasmer binary at {} (`cargo xtask upstream build` builds one)",
+                upstream.display()
+            );
+            std::process::exit(2);
+        }
+        columns.push(Column {
+            name: "upstream",
+            runner: Runner::Guest(SleepPath::Precise),
+            runtime: Runtime::Upstream(upstream.clone()),
+        });
+    }
     match wasmtime::resolve(args.wasmtime.clone()) {
         Ok(Some((path, version))) => {
             eprintln!("peer: {version} at {}", path.display());
             columns.push(Column {
                 name: "wasmtime",
                 runner: Runner::Guest(SleepPath::Precise),
-                wasmtime: Some(path),
+                runtime: Runtime::Wasmtime(path),
             });
         }
         Ok(None) => {}
@@ -118,6 +159,18 @@ fn main() {
         Scenario::new(Pattern::Periodic, args.count, ms),
         Scenario::new(Pattern::Relative, args.count, ms),
     ];
+    if args.sockets {
+        scenarios.extend(
+            [
+                Pattern::SockRecvTimeout,
+                Pattern::SockSendTimeout,
+                Pattern::SockAcceptTimeout,
+                Pattern::PollWithSocket,
+                Pattern::SockConnectTimeout,
+            ]
+            .map(|pattern| Scenario::new(pattern, args.count, ms)),
+        );
+    }
     if !args.no_long {
         scenarios.push(Scenario::new(Pattern::Relative, 10, Duration::from_secs(1)));
     }
@@ -138,6 +191,9 @@ fn main() {
             for k in 0..columns.len() {
                 let slot = (k + trial) % columns.len();
                 let column = &columns[slot];
+                if !column.runs(scenario) {
+                    continue;
+                }
                 let run = scenario
                     .run(column.runner, column.host(&binary))
                     .unwrap_or_else(|e| {
@@ -149,6 +205,9 @@ fn main() {
             }
         }
         for (column, (summaries, drifts)) in columns.iter().zip(&results) {
+            if summaries.is_empty() {
+                continue;
+            }
             let s = Summary::median_of(summaries);
             rows.push(Row {
                 scenario: label.clone(),
@@ -199,6 +258,13 @@ fn print_table(rows: &[Row]) {
         let find = |name: &str| group.iter().find(|r| r.runner == name);
         if let (Some(n), Some(p), Some(l)) = (find("native"), find("patched"), find("legacy")) {
             let ratio = |a: i64, b: i64| a as f64 / b.max(1) as f64;
+            let upstream = find("upstream").map_or_else(String::new, |u| {
+                format!(
+                    "   upstream/patched p50 {:.1} p99 {:.1}",
+                    ratio(u.p50_ns, p.p50_ns),
+                    ratio(u.p99_ns, p.p99_ns)
+                )
+            });
             let peer = find("wasmtime").map_or_else(String::new, |w| {
                 format!(
                     "   patched/wasmtime p50 {:.2} p99 {:.2}",
@@ -207,7 +273,7 @@ fn print_table(rows: &[Row]) {
                 )
             });
             println!(
-                "{:<28} patched/native p50 {:.2} p99 {:.2}   legacy/patched p50 {:.1} p99 {:.1}{peer}   p50 patched-native {:+.1} us",
+                "{:<28} patched/native p50 {:.2} p99 {:.2}   legacy/patched p50 {:.1} p99 {:.1}{upstream}{peer}   p50 patched-native {:+.1} us",
                 n.scenario,
                 ratio(p.p50_ns, n.p50_ns),
                 ratio(p.p99_ns, n.p99_ns),

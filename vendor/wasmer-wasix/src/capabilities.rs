@@ -115,6 +115,10 @@ pub struct CapabilityThreadingV1 {
     /// `CLOCK_REALTIME` absolute deadlines are honoured, and an unsupported
     /// clock is reported as `EINVAL` for that subscription.
     ///
+    /// The receive, send, accept and connect timeouts of socket operations end
+    /// at their absolute deadline the same way (computed when the operation
+    /// starts); as on the async path, signals do not interrupt those waits.
+    ///
     /// Only on Linux, and not while deep sleep or journaling is active (both
     /// need the async path); elsewhere the flag has no effect.
     /// `enable_blocking_sleep` asks for a blocking wait too and turns this path

@@ -32,6 +32,33 @@ pub enum InodeHttpSocketType {
 type TcpConnectFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Box<dyn VirtualTcpSocket + Sync>, Errno>> + 'a>>;
 
+/// The timer of a socket operation's `timeout`, started now. The operations poll
+/// it after their I/O (`biased`), so an operation that can complete at once never
+/// starts it.
+///
+/// On Linux it completes at the absolute deadline now + `timeout`: a syscall that
+/// blocks on the operation with `os::deadline::block_on` (the precise path, see
+/// `syscalls::precise_sleep_enabled`) parks until exactly then, with no timer task
+/// and no rounding up to the task manager's 1 ms ticks. Under any other executor,
+/// and on other systems, it is `tasks.sleep_now(timeout)`.
+#[cfg(target_os = "linux")]
+fn timeout_timer(
+    tasks: &dyn VirtualTaskManager,
+    timeout: Duration,
+) -> impl Future<Output = ()> + '_ {
+    let timeout = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+    crate::os::deadline::SleepUntil::new(crate::os::deadline::Deadline::now().after(timeout), tasks)
+}
+
+/// The timer of a socket operation's `timeout`: `tasks.sleep_now(timeout)`.
+#[cfg(not(target_os = "linux"))]
+fn timeout_timer(
+    tasks: &dyn VirtualTaskManager,
+    timeout: Duration,
+) -> impl Future<Output = ()> + '_ {
+    tasks.sleep_now(timeout)
+}
+
 #[derive(Debug)]
 pub struct SocketProperties {
     pub family: Addressfamily,
@@ -419,6 +446,7 @@ impl InodeSocket {
         match bind {
             PendingBind::Tcp { addr, mut props } => {
                 tokio::select! {
+                    biased;
                     socket = net.bind_tcp(
                         addr,
                         props.only_v6,
@@ -460,7 +488,7 @@ impl InodeSocket {
                             }
                         }
                     },
-                    _ = tasks.sleep_now(timeout) => {
+                    _ = timeout_timer(tasks, timeout) => {
                         // Bind timed out; roll back the pre-set address for the same reason.
                         let mut inner = self.inner.protected.write().unwrap();
                         if let InodeSocketKind::PreSocket { addr, .. } = &mut inner.kind {
@@ -476,6 +504,7 @@ impl InodeSocket {
                 reuse_addr,
             } => {
                 tokio::select! {
+                    biased;
                     socket = net.bind_udp(addr, reuse_port, reuse_addr) => {
                         match socket {
                             Ok(socket) => Ok(Some(InodeSocket::new(InodeSocketKind::UdpSocket {
@@ -491,7 +520,7 @@ impl InodeSocket {
                             }
                         }
                     },
-                    _ = tasks.sleep_now(timeout) => {
+                    _ = timeout_timer(tasks, timeout) => {
                         let mut inner = self.inner.protected.write().unwrap();
                         if let InodeSocketKind::PreSocket { addr, .. } = &mut inner.kind {
                             addr.take();
@@ -594,6 +623,7 @@ impl InodeSocket {
         };
 
         tokio::select! {
+            biased;
             socket = socket => {
                 let socket = socket.map_err(net_error_into_wasi_err)?;
                 Ok(Some(InodeSocket::new(InodeSocketKind::TcpListener {
@@ -601,7 +631,7 @@ impl InodeSocket {
                     accept_timeout: Some(timeout),
                 })))
             },
-            _ = tasks.sleep_now(timeout) => Err(Errno::Timedout)
+            _ = timeout_timer(tasks, timeout) => Err(Errno::Timedout)
         }
     }
 
@@ -664,8 +694,9 @@ impl InodeSocket {
         };
         if let Some(timeout) = timeout {
             tokio::select! {
+                biased;
                 res = acceptor => res,
-                _ = tasks.sleep_now(timeout) => Err(Errno::Timedout)
+                _ = timeout_timer(tasks, timeout) => Err(Errno::Timedout)
             }
         } else {
             acceptor.await
@@ -800,8 +831,9 @@ impl InodeSocket {
         };
 
         let mut socket = tokio::select! {
+            biased;
             res = connect => res?,
-            _ = tasks.sleep_now(timeout) => return Err(Errno::Timedout)
+            _ = timeout_timer(tasks, timeout) => return Err(Errno::Timedout)
         };
 
         if let Some(handler) = handler {
@@ -1379,8 +1411,9 @@ impl InodeSocket {
         };
         if let Some(timeout) = timeout {
             tokio::select! {
+                biased;
                 res = poller => res,
-                _ = tasks.sleep_now(timeout) => Err(Errno::Timedout)
+                _ = timeout_timer(tasks, timeout) => Err(Errno::Timedout)
             }
         } else {
             poller.await
@@ -1464,8 +1497,9 @@ impl InodeSocket {
         };
         if let Some(timeout) = timeout {
             tokio::select! {
+                biased;
                 res = poller => res,
-                _ = tasks.sleep_now(timeout) => Err(Errno::Timedout)
+                _ = timeout_timer(tasks, timeout) => Err(Errno::Timedout)
             }
         } else {
             poller.await
@@ -1557,8 +1591,9 @@ impl InodeSocket {
         };
         if let Some(timeout) = timeout {
             tokio::select! {
+                biased;
                 res = poller => res,
-                _ = tasks.sleep_now(timeout) => Err(Errno::Timedout)
+                _ = timeout_timer(tasks, timeout) => Err(Errno::Timedout)
             }
         } else {
             poller.await
@@ -1646,8 +1681,9 @@ impl InodeSocket {
         };
         if let Some(timeout) = timeout {
             tokio::select! {
+                biased;
                 res = poller => res,
-                _ = tasks.sleep_now(timeout) => Err(Errno::Timedout)
+                _ = timeout_timer(tasks, timeout) => Err(Errno::Timedout)
             }
         } else {
             poller.await
@@ -2170,5 +2206,66 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err, Errno::Timedout);
+    }
+
+    /// Under the precise path's executor, a socket operation's timeout ends it by
+    /// its deadline, never before it, and without the task manager's timer (whose
+    /// 1 ms ticks make it 1 ms late or more).
+    #[cfg(all(feature = "sys", target_os = "linux"))]
+    #[test]
+    fn a_socket_timeout_ends_a_precise_wait_at_its_deadline() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let tasks =
+            crate::runtime::task_manager::tokio::TokioTaskManager::new(runtime.handle().clone());
+        let timeout = Duration::from_millis(1);
+        let mut lates = Vec::new();
+        for _ in 0..21 {
+            let inode = InodeSocket::new(InodeSocketKind::PreSocket {
+                props: SocketProperties {
+                    family: Addressfamily::Inet4,
+                    ty: Socktype::Stream,
+                    pt: SockProto::Tcp,
+                    only_v6: false,
+                    reuse_port: false,
+                    reuse_addr: false,
+                    no_delay: None,
+                    keep_alive: None,
+                    dont_route: None,
+                    send_buf_size: None,
+                    recv_buf_size: None,
+                    write_timeout: None,
+                    read_timeout: None,
+                    accept_timeout: None,
+                    connect_timeout: None,
+                    handler: None,
+                },
+                addr: None,
+            });
+            let start = std::time::Instant::now();
+            let err = crate::os::deadline::block_on(inode.bind_internal(
+                &tasks,
+                &PendingBindNetworking,
+                SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+                timeout,
+            ))
+            .unwrap_err();
+            let took = start.elapsed();
+            assert_eq!(err, Errno::Timedout);
+            assert!(
+                took >= timeout,
+                "timed out after {took:?}, before {timeout:?}"
+            );
+            lates.push(took - timeout);
+        }
+        lates.sort();
+        let median = lates[lates.len() / 2];
+        assert!(
+            median < Duration::from_micros(500),
+            "median {median:?} late"
+        );
     }
 }

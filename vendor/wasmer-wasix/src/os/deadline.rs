@@ -32,17 +32,26 @@
 //! The parkers are per thread and per nesting level (a guest signal handler can make
 //! a blocking syscall while an outer one is waiting), so every wait of a thread at a
 //! given level registers the same `Waker`.
+//!
+//! A future that carries a timeout of its own (a socket operation with its read,
+//! write, accept or connect timeout) waits for it with [`SleepUntil`]. Polled by
+//! [`block_on_until`], it tells the parker when to wake instead of starting a timer,
+//! so the timeout ends as precisely as a deadline of the wait itself. Polled by any
+//! other executor, it falls back to `VirtualTaskManager::sleep_now`.
 
 use std::{
     cell::{Cell, RefCell},
     future::Future,
-    pin::pin,
+    pin::{Pin, pin},
     sync::{
         Arc,
         atomic::{AtomicU32, Ordering},
     },
     task::{Context, Poll, Wake, Waker},
+    time::Duration,
 };
+
+use crate::VirtualTaskManager;
 
 const NANOS_PER_SEC: u64 = 1_000_000_000;
 
@@ -228,6 +237,9 @@ fn futex_wake(word: &AtomicU32) {
 thread_local! {
     static PARKERS: RefCell<Vec<(Arc<Parker>, Waker)>> = const { RefCell::new(Vec::new()) };
     static DEPTH: Cell<usize> = const { Cell::new(0) };
+    /// Per nesting level, the earliest deadline a [`SleepUntil`] asked for while the
+    /// level's future was last polled.
+    static TIMERS: RefCell<Vec<Deadline>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The calling thread's parker for the current nesting level, held while a
@@ -235,6 +247,7 @@ thread_local! {
 struct ParkerLease {
     parker: Arc<Parker>,
     waker: Waker,
+    depth: usize,
 }
 
 impl ParkerLease {
@@ -249,7 +262,94 @@ impl ParkerLease {
             }
             parkers[depth].clone()
         });
-        Self { parker, waker }
+        TIMERS.with(|timers| {
+            let mut timers = timers.borrow_mut();
+            if timers.len() <= depth {
+                timers.resize(depth + 1, Deadline::NEVER);
+            }
+            timers[depth] = Deadline::NEVER;
+        });
+        Self {
+            parker,
+            waker,
+            depth,
+        }
+    }
+
+    /// The earliest deadline a [`SleepUntil`] asked for since the last call.
+    fn take_timer(&self) -> Deadline {
+        TIMERS
+            .with(|timers| std::mem::replace(&mut timers.borrow_mut()[self.depth], Deadline::NEVER))
+    }
+}
+
+/// Asks the [`block_on_until`] that polls with `waker` to wake by `deadline`; false
+/// if `waker` is not the waker of the calling thread's innermost one (the future is
+/// polled by another executor).
+fn wake_by(waker: &Waker, deadline: Deadline) -> bool {
+    let Some(level) = DEPTH.with(Cell::get).checked_sub(1) else {
+        return false;
+    };
+    let ours = PARKERS.with(|parkers| {
+        parkers
+            .borrow()
+            .get(level)
+            .is_some_and(|(_, level_waker)| level_waker.will_wake(waker))
+    });
+    if ours {
+        TIMERS.with(|timers| {
+            let timer = &mut timers.borrow_mut()[level];
+            *timer = (*timer).min(deadline);
+        });
+    }
+    ours
+}
+
+/// A future that completes once `deadline` has passed.
+///
+/// Polled by [`block_on_until`] (directly, or inside futures that pass its context
+/// on, as `tokio::select!` does), it arms no timer: it asks the parker to wake by
+/// `deadline`, so it completes as precisely as a deadline of the wait itself. Polled
+/// by any other executor, it waits with the task manager's
+/// [`VirtualTaskManager::sleep_now`] for the time left.
+pub struct SleepUntil<'a> {
+    deadline: Deadline,
+    tasks: &'a dyn VirtualTaskManager,
+    fallback: Option<Pin<Box<dyn Future<Output = ()> + Send + Sync + 'static>>>,
+}
+
+impl<'a> SleepUntil<'a> {
+    /// Completes once `deadline` has passed; see [`SleepUntil`].
+    pub fn new(deadline: Deadline, tasks: &'a dyn VirtualTaskManager) -> Self {
+        Self {
+            deadline,
+            tasks,
+            fallback: None,
+        }
+    }
+}
+
+impl Future for SleepUntil<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let deadline = self.deadline;
+        if deadline.has_passed() {
+            return Poll::Ready(());
+        }
+        if wake_by(cx.waker(), deadline) {
+            return Poll::Pending;
+        }
+        let tasks = self.tasks;
+        self.fallback
+            .get_or_insert_with(|| {
+                let left = deadline
+                    .as_nanos()
+                    .saturating_sub(Deadline::now().as_nanos());
+                tasks.sleep_now(Duration::from_nanos(left))
+            })
+            .as_mut()
+            .poll(cx)
     }
 }
 
@@ -265,7 +365,8 @@ impl Drop for ParkerLease {
 ///
 /// The future is polled at least once, so a deadline in the past turns it into a
 /// non-blocking check. The waker that the future sees is the same for every call at
-/// the same nesting level of the same thread.
+/// the same nesting level of the same thread. A [`SleepUntil`] inside the future
+/// wakes the thread by its own deadline, and the future is polled again then.
 pub fn block_on_until<F: Future>(future: F, deadline: Deadline) -> Result<F::Output, Deadline> {
     let lease = ParkerLease::enter();
     let mut cx = Context::from_waker(&lease.waker);
@@ -274,13 +375,27 @@ pub fn block_on_until<F: Future>(future: F, deadline: Deadline) -> Result<F::Out
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
             return Ok(output);
         }
-        if deadline != Deadline::NEVER {
+        let timer = lease.take_timer();
+        let wake_at = deadline.min(timer);
+        if wake_at != Deadline::NEVER {
             let now = Deadline::now();
             if now >= deadline {
                 return Err(now);
             }
+            if now >= timer {
+                continue;
+            }
         }
-        lease.parker.park_until(deadline);
+        lease.parker.park_until(wake_at);
+    }
+}
+
+/// Polls `future` on the calling thread until it completes, as [`block_on_until`]
+/// without a deadline (the future's own [`SleepUntil`] timers still wake it).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    match block_on_until(future, Deadline::NEVER) {
+        Ok(output) => output,
+        Err(_) => unreachable!("a wait without a deadline does not reach it"),
     }
 }
 
@@ -450,5 +565,99 @@ mod tests {
         .unwrap();
         assert!(outer.will_wake(&outer_a));
         assert!(!outer.will_wake(&inner));
+    }
+
+    /// A multi-thread Tokio runtime and a task manager on it, for the fallback.
+    #[cfg(feature = "sys")]
+    fn tokio_tasks() -> (
+        tokio::runtime::Runtime,
+        crate::runtime::task_manager::tokio::TokioTaskManager,
+    ) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let tasks =
+            crate::runtime::task_manager::tokio::TokioTaskManager::new(runtime.handle().clone());
+        (runtime, tasks)
+    }
+
+    /// Who polls the timer in [`sleep_1ms`].
+    #[cfg(feature = "sys")]
+    #[derive(Debug, Clone, Copy)]
+    enum Executor {
+        /// [`block_on`], the precise path's.
+        Parker,
+        /// Another executor.
+        Other,
+        /// Another executor inside a [`block_on`].
+        OtherInsideParker,
+    }
+
+    /// Polls a [`SleepUntil`] 1 ms from now with `executor` until it completes, and
+    /// returns how late it completed and whether it started the task manager's timer.
+    #[cfg(feature = "sys")]
+    fn sleep_1ms(tasks: &dyn VirtualTaskManager, executor: Executor) -> (Duration, bool) {
+        let deadline = Deadline::now().after(1_000_000);
+        let mut sleep = SleepUntil::new(deadline, tasks);
+        match executor {
+            Executor::Parker => super::block_on(&mut sleep),
+            Executor::Other => virtual_mio::block_on(&mut sleep),
+            Executor::OtherInsideParker => super::block_on(std::future::poll_fn(|_| {
+                virtual_mio::block_on(&mut sleep);
+                Poll::Ready(())
+            })),
+        }
+        let woke = Deadline::now();
+        assert!(woke >= deadline, "the timer completed early");
+        let late = woke.as_nanos() - deadline.as_nanos();
+        (Duration::from_nanos(late), sleep.fallback.is_some())
+    }
+
+    #[cfg(feature = "sys")]
+    #[test]
+    fn a_timer_inside_the_wait_wakes_it_by_its_deadline_without_a_task() {
+        let (_runtime, tasks) = tokio_tasks();
+        let mut lates = Vec::new();
+        for _ in 0..21 {
+            let (late, timer_task) = sleep_1ms(&tasks, Executor::Parker);
+            assert!(!timer_task, "block_on_until parks by the deadline itself");
+            lates.push(late);
+        }
+        lates.sort();
+        let median = lates[lates.len() / 2];
+        // The task manager's timer is late by 1 ms or more (Tokio's 1 ms ticks).
+        assert!(
+            median < Duration::from_micros(500),
+            "median {median:?} late"
+        );
+    }
+
+    #[cfg(feature = "sys")]
+    #[test]
+    fn a_timer_polled_by_another_executor_falls_back_to_the_task_manager() {
+        let (_runtime, tasks) = tokio_tasks();
+        // Nested inside a block_on_until, the other executor's waker is not the
+        // parker's, so the parker must not take the deadline either.
+        for executor in [Executor::Other, Executor::OtherInsideParker] {
+            let (_, timer_task) = sleep_1ms(&tasks, executor);
+            assert!(timer_task, "{executor:?}");
+        }
+    }
+
+    #[test]
+    fn an_earlier_deadline_of_the_wait_still_ends_it_before_a_timer() {
+        let start = Deadline::now();
+        let out = block_on_until(
+            std::future::poll_fn(|cx| {
+                assert!(wake_by(cx.waker(), start.after(10 * NANOS_PER_SEC)));
+                Poll::<()>::Pending
+            }),
+            start.after(2_000_000),
+        );
+        assert_eq!(out, None);
+        let waited = Deadline::now().as_nanos() - start.as_nanos();
+        assert!((2_000_000..5 * NANOS_PER_SEC).contains(&waited));
     }
 }

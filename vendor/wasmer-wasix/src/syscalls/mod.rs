@@ -715,7 +715,22 @@ where
 
     // Block until the work is finished or until we
     // unload the thread using asyncify
-    Ok(block_on(work))
+    Ok(block_on_operation(env, work))
+}
+
+/// Blocks the calling thread on `work`, a host operation that handles no signals
+/// of its own (the socket operations and `__asyncify_light`'s file operations).
+///
+/// On the precise path ([`precise_sleep_enabled`]) the thread parks on its deadline
+/// parker ([`crate::os::deadline::block_on`]), so a socket operation's read, write,
+/// accept or connect timeout ends the wait at its absolute deadline instead of on
+/// the task manager's timer (see `net::socket`).
+fn block_on_operation<T>(env: &WasiEnv, work: impl Future<Output = T>) -> T {
+    #[cfg(target_os = "linux")]
+    if precise_sleep_enabled(env) {
+        return crate::os::deadline::block_on(work);
+    }
+    block_on(work)
 }
 
 // This should be compiled away, it will simply wait forever however its never
@@ -765,7 +780,7 @@ where
 
     // Block until the work is finished or until we
     // unload the thread using asyncify
-    block_on(work)
+    block_on_operation(env, work)
 }
 
 pub(crate) fn __sock_check_rights(
@@ -813,7 +828,7 @@ where
 
             // Otherwise we block on the work and process it
             // using an asynchronou context
-            block_on(work)
+            block_on_operation(env, work)
         }
         _ => Err(Errno::Notsock),
     }
@@ -930,7 +945,7 @@ where
                 let work = actor(socket, fd_entry.inner.flags);
 
                 // Block on the work and process it
-                let res = block_on(work);
+                let res = block_on_operation(env, work);
                 let new_socket = res?;
 
                 if let Some(mut new_socket) = new_socket {
