@@ -42,11 +42,13 @@ pub enum Pattern {
     /// Connect timeouts of WASIX `sock_connect` to a loopback listener whose
     /// accept queue is full.
     SockConnectTimeout,
+    /// Receive timeouts of `fd_read` on a loopback TCP connection.
+    FdReadSocketTimeout,
 }
 
 impl Pattern {
     /// Every pattern.
-    pub const ALL: [Pattern; 12] = [
+    pub const ALL: [Pattern; 13] = [
         Pattern::Periodic,
         Pattern::RealtimePeriodic,
         Pattern::Relative,
@@ -59,6 +61,7 @@ impl Pattern {
         Pattern::SockAcceptTimeout,
         Pattern::PollWithSocket,
         Pattern::SockConnectTimeout,
+        Pattern::FdReadSocketTimeout,
     ];
 
     /// True if the guest calls WASIX (not only `wasi_snapshot_preview1`).
@@ -78,6 +81,7 @@ impl Pattern {
             Pattern::SockAcceptTimeout => Some(3),
             Pattern::PollWithSocket => Some(4),
             Pattern::SockConnectTimeout => Some(5),
+            Pattern::FdReadSocketTimeout => Some(6),
             _ => None,
         }
     }
@@ -123,6 +127,7 @@ impl Pattern {
             Pattern::SockAcceptTimeout => "sock_accept",
             Pattern::PollWithSocket => "poll+socket",
             Pattern::SockConnectTimeout => "sock_connect",
+            Pattern::FdReadSocketTimeout => "fd_read-socket",
         }
     }
 }
@@ -163,9 +168,23 @@ pub struct Scenario {
     /// Length of each sleep.
     pub period: Duration,
     guest: PathBuf,
-    /// The loopback peer the guest talks to, held to keep it open as long as
-    /// the scenario lives.
-    _peer: Option<Arc<Peer>>,
+    /// The loopback peer the guest talks to, open as long as the scenario lives.
+    peer: Option<Arc<PeerGuest>>,
+}
+
+/// A loopback peer and the guest module compiled for its port, which is removed
+/// with the peer.
+#[derive(Debug)]
+struct PeerGuest {
+    peer: Peer,
+    module: PathBuf,
+}
+
+impl Drop for PeerGuest {
+    fn drop(&mut self) {
+        // Best effort: a module left behind only takes space in target/rt-tests.
+        let _ = std::fs::remove_file(&self.module);
+    }
 }
 
 impl Scenario {
@@ -183,12 +202,13 @@ impl Scenario {
             | Pattern::SockSendTimeout
             | Pattern::SockAcceptTimeout
             | Pattern::PollWithSocket
-            | Pattern::SockConnectTimeout => ("0", "socket"),
+            | Pattern::SockConnectTimeout
+            | Pattern::FdReadSocketTimeout => ("0", "socket"),
         };
         let socket_op = pattern.socket_op().unwrap_or(0).to_string();
-        let peer = pattern.peer().map(|kind| {
-            Arc::new(Peer::new(kind).unwrap_or_else(|e| panic!("opening a {kind:?} peer: {e}")))
-        });
+        let peer = pattern
+            .peer()
+            .map(|kind| Peer::new(kind).unwrap_or_else(|e| panic!("opening a {kind:?} peer: {e}")));
         let peer_port = peer.as_ref().map_or(0, |peer| peer.port()).to_string();
         let period_ns = period.as_nanos().to_string();
         // The port is compiled in: one module per port, so that tests running in
@@ -218,8 +238,13 @@ impl Scenario {
             pattern,
             count,
             period,
+            peer: peer.map(|peer| {
+                Arc::new(PeerGuest {
+                    peer,
+                    module: guest.clone(),
+                })
+            }),
             guest,
-            _peer: peer,
         }
     }
 
@@ -243,6 +268,11 @@ impl Scenario {
                 // Generous for a loop that runs (legacy needs ~2 periods per sleep), short
                 // for one that hangs (legacy on Realtime deadlines).
                 let limit = self.period * (self.count as u32) * 5 + Duration::from_secs(5);
+                if let Some(peer) = &self.peer {
+                    peer.peer.forget_finished_runs().map_err(|e| {
+                        Invalid::Failed(format!("closing old connections to the peer: {e}"))
+                    })?;
+                }
                 // `wasmer run` gives a guest sockets only with `--net`.
                 let with_net: Vec<&str>;
                 let host = match host {

@@ -231,6 +231,11 @@ fn sock_connect_timeouts_are_as_precise_as_native() {
 }
 
 #[test]
+fn fd_read_on_a_socket_times_out_as_precisely_as_native() {
+    assert_precise(Pattern::FdReadSocketTimeout, Where::Binary);
+}
+
+#[test]
 fn in_process_every_pattern_is_as_precise_as_native() {
     for pattern in Pattern::ALL {
         assert_precise(pattern, Where::InProcess);

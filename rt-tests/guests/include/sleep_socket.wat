@@ -11,14 +11,17 @@
 ;;   5 `sock_connect` to the test's port {{PEER_PORT}}, whose accept queue is
 ;;     full, with ConnectTimeout; each call opens the socket (`sock_open`,
 ;;     `sock_set_opt_time`) and closes it after the timeout, inside the
-;;     measured sleep.
-;; For 1, 3 and 4 the guest listens on 127.0.0.1 (port chosen by the host),
+;;     measured sleep;
+;;   6 `fd_read` (not `sock_recv`) on a client whose server end never sends,
+;;     with RecvTimeout (a timed-out `fd_read` is EAGAIN, as POSIX `read`).
+;; For 1, 3, 4 and 6 the guest listens on 127.0.0.1 (port chosen by the host),
 ;; connects a client and accepts its server end. The sockets are set up on the
 ;; first call, with the timeout set once to that call's sleep (so the first
 ;; sample also holds the setup). Exits 3 if the operation does not time out (or
 ;; the poll does not report exactly the clock), 7 if the setup fails.
 ;; Uses 0x0C00..0x0D60, and sends from 0x2000..0x10000 (any bytes will do).
 (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
+(import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
 (import "wasix_32v1" "sock_open" (func $sock_open (param i32 i32 i32 i32) (result i32)))
 (import "wasix_32v1" "sock_bind" (func $sock_bind (param i32 i32) (result i32)))
 (import "wasix_32v1" "sock_listen" (func $sock_listen (param i32 i32) (result i32)))
@@ -142,7 +145,8 @@
     (then (call $proc_exit (i32.const 3)))))
 
 (func $socket_setup (param $ns i64)
-  (if (i32.eq (i32.const {{SOCKET_OP}}) (i32.const 1))
+  (if (i32.or (i32.eq (i32.const {{SOCKET_OP}}) (i32.const 1))
+              (i32.eq (i32.const {{SOCKET_OP}}) (i32.const 6)))
     (then
       (call $connected_pair)
       (call $set_timeout (i32.load (i32.const 0x0C44)) (i32.const 19) (local.get $ns))))
@@ -208,4 +212,12 @@
       (if (i32.ne (call $sock_connect (i32.load (i32.const 0x0C44)) (i32.const 0x0C20))
             (i32.const 73))
         (then (call $proc_exit (i32.const 3))))
-      (drop (call $fd_close (i32.load (i32.const 0x0C44)))))))
+      (drop (call $fd_close (i32.load (i32.const 0x0C44))))))
+  (if (i32.eq (i32.const {{SOCKET_OP}}) (i32.const 6))
+    (then
+      (i32.store (i32.const 0x0C78) (i32.const 0x0D58))
+      (i32.store (i32.const 0x0C7C) (i32.const 8))
+      (if (i32.ne (call $fd_read (i32.load (i32.const 0x0C44)) (i32.const 0x0C78)
+            (i32.const 1) (i32.const 0x0C80))
+            (i32.const 6))
+        (then (call $proc_exit (i32.const 3)))))))

@@ -38,7 +38,7 @@ struct Args {
     no_long: bool,
     /// Also time the timeouts of WASIX socket operations on loopback TCP
     /// (`sock_recv`, `sock_send`, `sock_accept`, `poll_oneoff` with a socket,
-    /// `sock_connect`).
+    /// `sock_connect`, `fd_read` on a socket).
     #[arg(long)]
     sockets: bool,
     /// Also write the results as JSON to this file.
@@ -167,6 +167,7 @@ fn main() {
                 Pattern::SockAcceptTimeout,
                 Pattern::PollWithSocket,
                 Pattern::SockConnectTimeout,
+                Pattern::FdReadSocketTimeout,
             ]
             .map(|pattern| Scenario::new(pattern, args.count, ms)),
         );

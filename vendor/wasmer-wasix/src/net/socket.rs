@@ -38,16 +38,25 @@ type TcpConnectFuture<'a> =
 ///
 /// On Linux it completes at the absolute deadline now + `timeout`: a syscall that
 /// blocks on the operation with `os::deadline::block_on` (the precise path, see
-/// `syscalls::precise_sleep_enabled`) parks until exactly then, with no timer task
-/// and no rounding up to the task manager's 1 ms ticks. Under any other executor,
-/// and on other systems, it is `tasks.sleep_now(timeout)`.
+/// `syscalls::precise_sleep_enabled`) parks until then (give or take the thread's
+/// timer slack, as for `clock_nanosleep`), with no timer task and no rounding up to
+/// the task manager's 1 ms ticks. Under any other executor, on other systems, and
+/// for a zero timeout (which keeps its meaning of one turn of the task manager's
+/// timer), it is `tasks.sleep_now(timeout)`.
 #[cfg(target_os = "linux")]
 fn timeout_timer(
     tasks: &dyn VirtualTaskManager,
     timeout: Duration,
 ) -> impl Future<Output = ()> + '_ {
+    use futures::future::Either;
+    if timeout.is_zero() {
+        return Either::Right(tasks.sleep_now(timeout));
+    }
     let timeout = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
-    crate::os::deadline::SleepUntil::new(crate::os::deadline::Deadline::now().after(timeout), tasks)
+    Either::Left(crate::os::deadline::SleepUntil::new(
+        crate::os::deadline::Deadline::now().after(timeout),
+        tasks,
+    ))
 }
 
 /// The timer of a socket operation's `timeout`: `tasks.sleep_now(timeout)`.

@@ -239,7 +239,7 @@ thread_local! {
     static DEPTH: Cell<usize> = const { Cell::new(0) };
     /// Per nesting level, the earliest deadline a [`SleepUntil`] asked for while the
     /// level's future was last polled.
-    static TIMERS: RefCell<Vec<Deadline>> = const { RefCell::new(Vec::new()) };
+    static WAKE_BY: RefCell<Vec<Deadline>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The calling thread's parker for the current nesting level, held while a
@@ -262,7 +262,7 @@ impl ParkerLease {
             }
             parkers[depth].clone()
         });
-        TIMERS.with(|timers| {
+        WAKE_BY.with(|timers| {
             let mut timers = timers.borrow_mut();
             if timers.len() <= depth {
                 timers.resize(depth + 1, Deadline::NEVER);
@@ -278,7 +278,7 @@ impl ParkerLease {
 
     /// The earliest deadline a [`SleepUntil`] asked for since the last call.
     fn take_timer(&self) -> Deadline {
-        TIMERS
+        WAKE_BY
             .with(|timers| std::mem::replace(&mut timers.borrow_mut()[self.depth], Deadline::NEVER))
     }
 }
@@ -286,7 +286,7 @@ impl ParkerLease {
 /// Asks the [`block_on_until`] that polls with `waker` to wake by `deadline`; false
 /// if `waker` is not the waker of the calling thread's innermost one (the future is
 /// polled by another executor).
-fn wake_by(waker: &Waker, deadline: Deadline) -> bool {
+fn request_wake_by(waker: &Waker, deadline: Deadline) -> bool {
     let Some(level) = DEPTH.with(Cell::get).checked_sub(1) else {
         return false;
     };
@@ -297,7 +297,7 @@ fn wake_by(waker: &Waker, deadline: Deadline) -> bool {
             .is_some_and(|(_, level_waker)| level_waker.will_wake(waker))
     });
     if ours {
-        TIMERS.with(|timers| {
+        WAKE_BY.with(|timers| {
             let timer = &mut timers.borrow_mut()[level];
             *timer = (*timer).min(deadline);
         });
@@ -312,10 +312,23 @@ fn wake_by(waker: &Waker, deadline: Deadline) -> bool {
 /// `deadline`, so it completes as precisely as a deadline of the wait itself. Polled
 /// by any other executor, it waits with the task manager's
 /// [`VirtualTaskManager::sleep_now`] for the time left.
+///
+/// The request holds for one poll of the waiting future: a future that contains a
+/// `SleepUntil` must poll it whenever it is polled and the `SleepUntil` is still
+/// pending (as `select!` and `join!` do), or the wait no longer ends by its deadline.
 pub struct SleepUntil<'a> {
     deadline: Deadline,
     tasks: &'a dyn VirtualTaskManager,
     fallback: Option<Pin<Box<dyn Future<Output = ()> + Send + Sync + 'static>>>,
+}
+
+impl std::fmt::Debug for SleepUntil<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SleepUntil")
+            .field("deadline", &self.deadline)
+            .field("fallback", &self.fallback.is_some())
+            .finish()
+    }
 }
 
 impl<'a> SleepUntil<'a> {
@@ -337,7 +350,7 @@ impl Future for SleepUntil<'_> {
         if deadline.has_passed() {
             return Poll::Ready(());
         }
-        if wake_by(cx.waker(), deadline) {
+        if request_wake_by(cx.waker(), deadline) {
             return Poll::Pending;
         }
         let tasks = self.tasks;
@@ -596,7 +609,8 @@ mod tests {
     }
 
     /// Polls a [`SleepUntil`] 1 ms from now with `executor` until it completes, and
-    /// returns how late it completed and whether it started the task manager's timer.
+    /// returns how late it completed and whether it started the task manager's timer
+    /// (its fallback future exists only once it was created and polled).
     #[cfg(feature = "sys")]
     fn sleep_1ms(tasks: &dyn VirtualTaskManager, executor: Executor) -> (Duration, bool) {
         let deadline = Deadline::now().after(1_000_000);
@@ -651,7 +665,7 @@ mod tests {
         let start = Deadline::now();
         let out = block_on_until(
             std::future::poll_fn(|cx| {
-                assert!(wake_by(cx.waker(), start.after(10 * NANOS_PER_SEC)));
+                assert!(request_wake_by(cx.waker(), start.after(10 * NANOS_PER_SEC)));
                 Poll::<()>::Pending
             }),
             start.after(2_000_000),

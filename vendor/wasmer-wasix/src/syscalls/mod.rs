@@ -715,21 +715,37 @@ where
 
     // Block until the work is finished or until we
     // unload the thread using asyncify
-    Ok(block_on_operation(env, work))
+    Ok(block_on(work))
 }
 
-/// Blocks the calling thread on `work`, a host operation that handles no signals
-/// of its own (the socket operations and `__asyncify_light`'s file operations).
+/// [`__asyncify_light`] for an operation on a socket (`fd_read` and `fd_write` on
+/// one): it blocks with [`block_on_socket`].
+pub(crate) fn __sock_asyncify_light<T, Fut>(
+    env: &WasiEnv,
+    _timeout: Option<Duration>,
+    work: Fut,
+) -> WasiResult<T>
+where
+    T: 'static,
+    Fut: Future<Output = Result<T, Errno>>,
+{
+    Ok(block_on_socket(env, work))
+}
+
+/// Blocks the calling thread on `work`, an operation on a socket (which handles no
+/// signals, as on the async path).
 ///
 /// On the precise path ([`precise_sleep_enabled`]) the thread parks on its deadline
-/// parker ([`crate::os::deadline::block_on`]), so a socket operation's read, write,
+/// parker ([`crate::os::deadline::block_on`]), so the operation's receive, send,
 /// accept or connect timeout ends the wait at its absolute deadline instead of on
 /// the task manager's timer (see `net::socket`).
-fn block_on_operation<T>(env: &WasiEnv, work: impl Future<Output = T>) -> T {
+fn block_on_socket<T>(env: &WasiEnv, work: impl Future<Output = T>) -> T {
     #[cfg(target_os = "linux")]
     if precise_sleep_enabled(env) {
         return crate::os::deadline::block_on(work);
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = env;
     block_on(work)
 }
 
@@ -780,7 +796,7 @@ where
 
     // Block until the work is finished or until we
     // unload the thread using asyncify
-    block_on_operation(env, work)
+    block_on_socket(env, work)
 }
 
 pub(crate) fn __sock_check_rights(
@@ -828,7 +844,7 @@ where
 
             // Otherwise we block on the work and process it
             // using an asynchronou context
-            block_on_operation(env, work)
+            block_on_socket(env, work)
         }
         _ => Err(Errno::Notsock),
     }
@@ -945,7 +961,7 @@ where
                 let work = actor(socket, fd_entry.inner.flags);
 
                 // Block on the work and process it
-                let res = block_on_operation(env, work);
+                let res = block_on_socket(env, work);
                 let new_socket = res?;
 
                 if let Some(mut new_socket) = new_socket {

@@ -243,7 +243,7 @@ pub(crate) fn fd_read_internal<M: MemorySize>(
                         .unwrap_or(Duration::from_secs(30));
 
                     let tasks = env.tasks().clone();
-                    let res = __asyncify_light(
+                    let res = __sock_asyncify_light(
                         env,
                         if fd_flags.contains(Fdflags::NONBLOCK) {
                             Some(Duration::ZERO)

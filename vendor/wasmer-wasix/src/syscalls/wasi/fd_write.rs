@@ -300,7 +300,7 @@ pub(crate) fn fd_write_internal<M: MemorySize>(
 
                     let tasks = env.tasks().clone();
 
-                    let res = __asyncify_light(env, None, async {
+                    let res = __sock_asyncify_light(env, None, async {
                         let mut sent = 0usize;
 
                         if socket.is_dgram() {
