@@ -7,7 +7,7 @@ use std::io;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 
-/// The receive buffer of a [`Peer::Sink`] connection, in bytes (Linux doubles it).
+/// The receive buffer of a [`PeerKind::Sink`] connection, in bytes (Linux doubles it).
 const SINK_RCVBUF: libc::c_int = 4096;
 
 /// What a guest meets at the peer's port.
@@ -62,9 +62,9 @@ impl Peer {
         })
     }
 
-    /// Closes the connections of guests that have finished, so that a peer used
-    /// for many runs never fills its accept queue. Call it between runs: a
-    /// [`PeerKind::Sink`] accepts and drops what is queued; a
+    /// Closes the connections of earlier runs, so that a peer used for many runs
+    /// never fills its accept queue. Call it only while no guest of this peer
+    /// runs: a [`PeerKind::Sink`] accepts and drops every queued connection; a
     /// [`PeerKind::FullQueue`] keeps its queue full.
     pub fn forget_finished_runs(&self) -> io::Result<()> {
         if self.kind != PeerKind::Sink {
@@ -152,7 +152,6 @@ mod tests {
             .map(|_| TcpStream::connect((Ipv4Addr::LOCALHOST, sink.port())).unwrap())
             .collect();
         sink.forget_finished_runs().unwrap();
-        sink.listener.set_nonblocking(true).unwrap();
         let err = sink.listener.accept().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::WouldBlock);
         drop(runs);
