@@ -72,6 +72,11 @@ impl Pattern {
         )
     }
 
+    /// True if the guest waits on loopback TCP sockets (and so needs networking).
+    pub fn uses_sockets(self) -> bool {
+        self.socket_op().is_some()
+    }
+
     /// The socket operation of `guests/include/sleep_socket.wat` whose timeout
     /// the pattern waits for; `None` for a pattern without sockets.
     fn socket_op(self) -> Option<u32> {
@@ -276,10 +281,10 @@ impl Scenario {
                 // `wasmer run` gives a guest sockets only with `--net`.
                 let with_net: Vec<&str>;
                 let host = match host {
-                    Host::Binary(binary) if self.pattern.socket_op().is_some() => {
+                    Host::Binary(binary) if self.pattern.uses_sockets() => {
                         Host::BinaryWithFlags(binary, &["--net"])
                     }
-                    Host::BinaryWithFlags(binary, flags) if self.pattern.socket_op().is_some() => {
+                    Host::BinaryWithFlags(binary, flags) if self.pattern.uses_sockets() => {
                         with_net = [flags, &["--net"]].concat();
                         Host::BinaryWithFlags(binary, &with_net)
                     }

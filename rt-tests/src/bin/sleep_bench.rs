@@ -161,15 +161,10 @@ fn main() {
     ];
     if args.sockets {
         scenarios.extend(
-            [
-                Pattern::SockRecvTimeout,
-                Pattern::SockSendTimeout,
-                Pattern::SockAcceptTimeout,
-                Pattern::PollWithSocket,
-                Pattern::SockConnectTimeout,
-                Pattern::FdReadSocketTimeout,
-            ]
-            .map(|pattern| Scenario::new(pattern, args.count, ms)),
+            Pattern::ALL
+                .into_iter()
+                .filter(|pattern| pattern.uses_sockets())
+                .map(|pattern| Scenario::new(pattern, args.count, ms)),
         );
     }
     if !args.no_long {
