@@ -102,6 +102,8 @@ pub struct DispatchBounds {
     pub poll_oneoff_1ns_over_native: f64,
     /// `fd_write` of 1 byte to stdout on `/dev/null` over `write(2)` there.
     pub fd_write_1b_over_native: f64,
+    /// `fd_write` of 4 KiB to stdout on `/dev/null` over `write(2)` there.
+    pub fd_write_4k_over_native: f64,
     /// `random_get` of 16 bytes over the `getrandom(2)` syscall.
     pub random_get_16b_over_native: f64,
     /// How far past its bound the near-edge control puts each call, as a

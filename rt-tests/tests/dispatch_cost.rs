@@ -41,7 +41,7 @@ struct Check {
     max_ratio: f64,
 }
 
-fn checks(bounds: &DispatchBounds) -> [Check; 5] {
+fn checks(bounds: &DispatchBounds) -> [Check; 6] {
     [
         Check {
             call: Call::ClockTimeGet,
@@ -66,6 +66,12 @@ fn checks(bounds: &DispatchBounds) -> [Check; 5] {
             count: 50_000,
             per: Call::Write1DevNull,
             max_ratio: bounds.fd_write_1b_over_native,
+        },
+        Check {
+            call: Call::Write4kDevNull,
+            count: 20_000,
+            per: Call::Write4kDevNull,
+            max_ratio: bounds.fd_write_4k_over_native,
         },
         Check {
             call: Call::RandomGet16,
@@ -160,7 +166,7 @@ fn judge_holding_lock(
 fn patched_calls_stay_within_their_ratio_to_native() {
     let bounds = bounds::get().dispatch;
     let checks = checks(&bounds);
-    judge("patched", &default_binary(), &checks, 1, &[0; 5]).assert_holds();
+    judge("patched", &default_binary(), &checks, 1, &[0; 6]).assert_holds();
 }
 
 #[test]

@@ -1819,6 +1819,24 @@ impl WasiFs {
         }
     }
 
+    /// The file behind `fd` and the fd's flags, when `fd` is a stdio descriptor
+    /// (`Fd::is_stdio`) backed by a file; `None` for any other fd. Unlike
+    /// [`WasiFs::get_fd`] it clones only the file's handle, not the whole `Fd`
+    /// (two `Arc`s and the inode's open-handle count, each released again after
+    /// the write), for the writes to stdout and stderr a guest makes all the time.
+    /// Takes the map lock, then the inode's, in the order documented above.
+    pub(crate) fn stdio_file(&self, fd: WasiFd) -> Option<(Fdflags, VirtualFileLock)> {
+        let fd_map = self.fd_map.read().unwrap();
+        let entry = fd_map.get(fd).filter(|entry| entry.is_stdio)?;
+        match entry.inode.read().deref() {
+            Kind::File {
+                handle: Some(handle),
+                ..
+            } => Some((entry.inner.flags, handle.clone())),
+            _ => None,
+        }
+    }
+
     pub fn get_fd_inode(&self, fd: WasiFd) -> Result<InodeGuard, Errno> {
         // see `VIRTUAL_ROOT_FD` for details as to why this exists
         if fd == VIRTUAL_ROOT_FD {

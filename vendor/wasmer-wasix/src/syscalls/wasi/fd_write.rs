@@ -41,6 +41,21 @@ pub fn fd_write<M: MemorySize>(
 
     let env = ctx.data();
     let enable_journal = env.enable_journal;
+    // The host's stdout and stderr, written on this thread (see
+    // `write_host_stdio`) without cloning the `Fd`.
+    #[cfg(all(feature = "host-fs", unix))]
+    if !enable_journal && let Some((flags, file)) = env.state.fs.stdio_file(fd) {
+        let memory = unsafe { env.memory_view(&ctx) };
+        let data = FdWriteSource::Iovs { iovs, iovs_len };
+        if let Some(result) = write_host_stdio_file::<M>(flags, &file, &data, &memory) {
+            let bytes_written = wasi_try_ok!(result);
+            Span::current().record("nwritten", bytes_written);
+            let bytes_written: M::Offset =
+                wasi_try_ok!(bytes_written.try_into().map_err(|_| Errno::Overflow));
+            wasi_try_mem_ok!(nwritten.write(&memory, bytes_written));
+            return Ok(Errno::Success);
+        }
+    }
     let fd_entry = {
         let state = env.state.clone();
         wasi_try_ok!(state.fs.get_fd(fd))
@@ -636,9 +651,12 @@ pub(crate) fn fd_write_internal<M: MemorySize>(
 ///
 /// The general path hands the write and then the flush to Tokio's blocking pool,
 /// parking this thread for each: about 45 us for a 1-byte `fd_write`. Both
-/// operations end in `std::io::Stdout` (or `Stderr`) `write_all` and `flush`,
-/// which is what this does directly, with the same handle lock held, so the
-/// order of writes and "returned means flushed" do not change.
+/// operations end in `std::io::Stdout` (or `Stderr`): `write_all` copies the
+/// bytes into std's buffer, and `flush` hands them to write(2). This does the
+/// same on the calling thread, with the same handle lock held, minus the copy:
+/// holding std's lock on the stream, it flushes what std's buffer holds already,
+/// then writes the bytes with write(2) (see `write_all_to`). The order of writes
+/// and "returned means flushed" do not change.
 ///
 /// With `Fdflags::NONBLOCK`, a write to a pipe, socket or terminal never blocks:
 /// the host descriptor itself stays blocking (it is shared with other
@@ -653,11 +671,6 @@ fn write_host_stdio<M: MemorySize>(
     data: &FdWriteSource<'_, M>,
     memory: &MemoryView,
 ) -> Option<Result<usize, Errno>> {
-    use std::io::Write;
-    use std::task::{Context, Poll};
-    use tokio::io::AsyncWrite;
-    use virtual_fs::host_fs::{Stderr, Stdout};
-
     let handle = match fd_entry.inode.read().deref() {
         Kind::File {
             handle: Some(handle),
@@ -665,6 +678,22 @@ fn write_host_stdio<M: MemorySize>(
         } => handle.clone(),
         _ => return None,
     };
+    write_host_stdio_file::<M>(fd_entry.inner.flags, &handle, data, memory)
+}
+
+/// [`write_host_stdio`] for the file behind the fd and the fd's flags.
+#[cfg(all(feature = "host-fs", unix))]
+fn write_host_stdio_file<M: MemorySize>(
+    flags: Fdflags,
+    handle: &crate::fs::VirtualFileLock,
+    data: &FdWriteSource<'_, M>,
+    memory: &MemoryView,
+) -> Option<Result<usize, Errno>> {
+    use std::io::Write;
+    use std::task::{Context, Poll};
+    use tokio::io::AsyncWrite;
+    use virtual_fs::host_fs::{Stderr, Stdout};
+
     let mut file = handle.write().unwrap();
     let file: &mut (dyn VirtualFile + Send + Sync) = file.as_mut();
     let is_stdout = file.upcast_any_ref().is::<Stdout>();
@@ -685,7 +714,7 @@ fn write_host_stdio<M: MemorySize>(
     } else {
         libc::STDERR_FILENO
     };
-    if fd_entry.inner.flags.contains(Fdflags::NONBLOCK) && can_make_a_write_wait(fd) {
+    if flags.contains(Fdflags::NONBLOCK) && can_make_a_write_wait(fd) {
         // Holding std's lock keeps the host's own writes from interleaving with
         // this one (bytes the host left in std's buffer without a newline would
         // still come after it).
@@ -697,16 +726,46 @@ fn write_host_stdio<M: MemorySize>(
             write_nowait::<M>(fd, data, memory)
         };
     }
+    // std's lock orders this write with the host's own, and what the host left
+    // in std's buffer goes first.
     let result = if is_stdout {
         let mut out = std::io::stdout().lock();
-        for_each_buffer::<M>(data, memory, |buf| out.write_all(buf).map(|()| buf.len()))
-            .and_then(|written| out.flush().map(|()| written).map_err(map_io_err))
+        out.flush()
+            .map_err(map_io_err)
+            .and_then(|()| for_each_buffer::<M>(data, memory, |buf| write_all_to(fd, buf)))
     } else {
         let mut out = std::io::stderr().lock();
-        for_each_buffer::<M>(data, memory, |buf| out.write_all(buf).map(|()| buf.len()))
-            .and_then(|written| out.flush().map(|()| written).map_err(map_io_err))
+        out.flush()
+            .map_err(map_io_err)
+            .and_then(|()| for_each_buffer::<M>(data, memory, |buf| write_all_to(fd, buf)))
     };
     Some(result)
+}
+
+/// Writes all of `buf` to `fd` as std's `Stdout` and `Stderr` do: retries after
+/// `EINTR` and short writes, and takes the bytes silently when `fd` is closed
+/// (`EBADF`). Returns `buf.len()`.
+#[cfg(all(feature = "host-fs", unix))]
+fn write_all_to(fd: i32, buf: &[u8]) -> std::io::Result<usize> {
+    let mut rest = buf;
+    while !rest.is_empty() {
+        // SAFETY: `rest` is a valid buffer of `rest.len()` bytes.
+        let n = unsafe { libc::write(fd, rest.as_ptr().cast(), rest.len()) };
+        if n > 0 {
+            rest = &rest[n as usize..];
+            continue;
+        }
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        let err = std::io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => {}
+            Some(libc::EBADF) => break,
+            _ => return Err(err),
+        }
+    }
+    Ok(buf.len())
 }
 
 /// Whether a `write(2)` to `fd` can wait for a reader or a device: true for
@@ -820,7 +879,7 @@ fn write_without_waiting(fd: i32, buf: &[u8]) -> std::io::Result<usize> {
 
 #[cfg(all(test, feature = "host-fs", target_os = "linux"))]
 mod tests {
-    use super::{can_make_a_write_wait, write_without_waiting};
+    use super::{can_make_a_write_wait, write_all_to, write_without_waiting};
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     use std::time::{Duration, Instant};
 
@@ -866,6 +925,38 @@ mod tests {
         let n = unsafe { libc::read(read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
         assert!(n > 0);
         assert_eq!(write_without_waiting(write.as_raw_fd(), b"x").unwrap(), 1);
+    }
+
+    /// Every byte arrives, in order, including buffers larger than the pipe.
+    #[test]
+    fn write_all_to_writes_every_byte_in_order() {
+        use std::io::Read;
+        let (read, write) = pipe();
+        let reader = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            std::fs::File::from(read).read_to_end(&mut all).unwrap();
+            all
+        });
+        let buffers: Vec<Vec<u8>> = (0..3u8)
+            .map(|k| (0..200_000u32).map(|i| (i as u8) ^ k).collect())
+            .collect();
+        for buf in &buffers {
+            assert_eq!(write_all_to(write.as_raw_fd(), buf).unwrap(), buf.len());
+        }
+        drop(write);
+        assert!(reader.join().unwrap() == buffers.concat());
+    }
+
+    /// As std's `Stdout` does, a closed descriptor takes the bytes; any other
+    /// error is returned.
+    #[test]
+    fn write_all_to_ignores_only_a_closed_descriptor() {
+        assert_eq!(write_all_to(-1, b"abc").unwrap(), 3);
+        let (read, write) = pipe();
+        drop(read);
+        // Rust programs, this test and `wasmer` alike, ignore SIGPIPE: EPIPE.
+        let err = write_all_to(write.as_raw_fd(), b"x").unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EPIPE));
     }
 
     #[test]
