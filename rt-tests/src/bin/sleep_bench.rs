@@ -171,8 +171,35 @@ fn main() {
         scenarios.push(Scenario::new(Pattern::Relative, 10, Duration::from_secs(1)));
     }
 
+    let measured = measure(&scenarios, &columns, &binary, args.trials);
+    // Before any exit: a socket scenario's guest module is deleted with it.
+    drop(scenarios);
+    let rows = measured.unwrap_or_else(|e| {
+        eprintln!("sleep-bench: {e}");
+        std::process::exit(1);
+    });
+
+    print_table(&rows);
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&rows).expect("serializing rows");
+        if let Err(e) = std::fs::write(path, json) {
+            eprintln!("sleep-bench: writing {}: {e}", path.display());
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Runs every scenario `trials` times on every column that runs it, the columns
+/// in a different order each trial, and summarizes each column's trials; the
+/// first run that fails ends the measurement.
+fn measure(
+    scenarios: &[Scenario],
+    columns: &[Column],
+    binary: &Path,
+    trials: usize,
+) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
-    for scenario in &scenarios {
+    for scenario in scenarios {
         let label = format!(
             "{} {} x {:?}",
             scenario.pattern.name(),
@@ -182,7 +209,7 @@ fn main() {
         eprintln!("running {label} ...");
         let mut results: Vec<(Vec<Summary>, Vec<i64>)> =
             columns.iter().map(|_| (Vec::new(), Vec::new())).collect();
-        for trial in 0..args.trials {
+        for trial in 0..trials {
             // Rotate the order every trial so no runner always goes first.
             for k in 0..columns.len() {
                 let slot = (k + trial) % columns.len();
@@ -191,11 +218,8 @@ fn main() {
                     continue;
                 }
                 let run = scenario
-                    .run(column.runner, column.host(&binary))
-                    .unwrap_or_else(|e| {
-                        eprintln!("sleep-bench: {} failed: {e}", column.name);
-                        std::process::exit(1);
-                    });
+                    .run(column.runner, column.host(binary))
+                    .map_err(|e| format!("{} failed: {e}", column.name))?;
                 results[slot].0.push(run.summary());
                 results[slot].1.push(run.drift(scenario.period_ns()));
             }
@@ -218,15 +242,7 @@ fn main() {
             });
         }
     }
-
-    print_table(&rows);
-    if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&rows).expect("serializing rows");
-        if let Err(e) = std::fs::write(path, json) {
-            eprintln!("sleep-bench: writing {}: {e}", path.display());
-            std::process::exit(1);
-        }
-    }
+    Ok(rows)
 }
 
 fn print_table(rows: &[Row]) {
