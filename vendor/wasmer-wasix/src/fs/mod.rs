@@ -1822,8 +1822,8 @@ impl WasiFs {
     /// The file behind `fd` and the fd's flags, when `fd` is a stdio descriptor
     /// (`Fd::is_stdio`) backed by a file; `None` for any other fd. Unlike
     /// [`WasiFs::get_fd`] it clones only the file's handle, not the whole `Fd`
-    /// (two `Arc`s and the inode's open-handle count, each released again after
-    /// the write), for the writes to stdout and stderr a guest makes all the time.
+    /// (three `Arc`s, each released again after the write), for the writes to
+    /// stdout and stderr a guest makes all the time.
     /// Takes the map lock, then the inode's, in the order documented above.
     pub(crate) fn stdio_file(&self, fd: WasiFd) -> Option<(Fdflags, VirtualFileLock)> {
         let fd_map = self.fd_map.read().unwrap();

@@ -42,7 +42,8 @@ pub fn fd_write<M: MemorySize>(
     let env = ctx.data();
     let enable_journal = env.enable_journal;
     // The host's stdout and stderr, written on this thread (see
-    // `write_host_stdio`) without cloning the `Fd`.
+    // `write_host_stdio`) without cloning the `Fd`; any other fd, or a stdio fd
+    // the direct write does not take, goes to the general path.
     #[cfg(all(feature = "host-fs", unix))]
     if !enable_journal && let Some((flags, file)) = env.state.fs.stdio_file(fd) {
         let memory = unsafe { env.memory_view(&ctx) };
@@ -62,7 +63,7 @@ pub fn fd_write<M: MemorySize>(
     };
     let offset = fd_entry.inner.offset.load(Ordering::Acquire) as usize;
 
-    let bytes_written = wasi_try_ok!(fd_write_internal::<M>(
+    let bytes_written = wasi_try_ok!(fd_write_general::<M>(
         &mut ctx,
         fd,
         fd_entry,
@@ -191,6 +192,36 @@ impl<'a, M: MemorySize> FdWriteSource<'a, M> {
 
 #[allow(clippy::await_holding_lock)]
 pub(crate) fn fd_write_internal<M: MemorySize>(
+    ctx: &mut FunctionEnvMut<'_, WasiEnv>,
+    fd: WasiFd,
+    fd_entry: Fd,
+    data: FdWriteSource<'_, M>,
+    offset: u64,
+    should_update_cursor: bool,
+    should_snapshot: bool,
+) -> Result<Result<usize, Errno>, WasiError> {
+    // The host's stdout and stderr are written on this thread (see
+    // `write_host_stdio`); with a journal, the general path records the write.
+    #[cfg(all(feature = "host-fs", unix))]
+    if fd_entry.is_stdio && !ctx.data().enable_journal {
+        let memory = unsafe { ctx.data().memory_view(&ctx) };
+        if let Some(result) = write_host_stdio::<M>(&fd_entry, &data, &memory) {
+            return Ok(result);
+        }
+    }
+    fd_write_general(
+        ctx,
+        fd,
+        fd_entry,
+        data,
+        offset,
+        should_update_cursor,
+        should_snapshot,
+    )
+}
+
+/// [`fd_write_internal`] without the direct write to the host's stdio.
+fn fd_write_general<M: MemorySize>(
     mut ctx: &mut FunctionEnvMut<'_, WasiEnv>,
     fd: WasiFd,
     fd_entry: Fd,
@@ -203,16 +234,6 @@ pub(crate) fn fd_write_internal<M: MemorySize>(
     let mut env = ctx.data();
     let state = env.state.clone();
     let is_stdio = fd_entry.is_stdio;
-
-    // The host's stdout and stderr are written on this thread (see
-    // `write_host_stdio`); with a journal, the general path records the write.
-    #[cfg(all(feature = "host-fs", unix))]
-    if is_stdio && !env.enable_journal {
-        let memory = unsafe { env.memory_view(&ctx) };
-        if let Some(result) = write_host_stdio::<M>(&fd_entry, &data, &memory) {
-            return Ok(result);
-        }
-    }
 
     let bytes_written = {
         if !is_stdio && !fd_entry.inner.rights.contains(Rights::FD_WRITE) {
@@ -651,11 +672,12 @@ pub(crate) fn fd_write_internal<M: MemorySize>(
 ///
 /// The general path hands the write and then the flush to Tokio's blocking pool,
 /// parking this thread for each: about 45 us for a 1-byte `fd_write`. Both
-/// operations end in `std::io::Stdout` (or `Stderr`): `write_all` copies the
-/// bytes into std's buffer, and `flush` hands them to write(2). This does the
-/// same on the calling thread, with the same handle lock held, minus the copy:
-/// holding std's lock on the stream, it flushes what std's buffer holds already,
-/// then writes the bytes with write(2) (see `write_all_to`). The order of writes
+/// operations end in `std::io::Stdout` (or `Stderr`), whose `write_all` scans
+/// the bytes for a newline and copies what it does not write at once into its
+/// line buffer, which `flush` then writes. This does the same on the calling
+/// thread, with the same handle lock held, minus the scan and the copy: holding
+/// std's lock on the stream, it flushes what std's buffer holds already, then
+/// writes the bytes with write(2) (see `write_all_with`). The order of writes
 /// and "returned means flushed" do not change.
 ///
 /// With `Fdflags::NONBLOCK`, a write to a pipe, socket or terminal never blocks:
@@ -689,7 +711,6 @@ fn write_host_stdio_file<M: MemorySize>(
     data: &FdWriteSource<'_, M>,
     memory: &MemoryView,
 ) -> Option<Result<usize, Errno>> {
-    use std::io::Write;
     use std::task::{Context, Poll};
     use tokio::io::AsyncWrite;
     use virtual_fs::host_fs::{Stderr, Stdout};
@@ -726,44 +747,78 @@ fn write_host_stdio_file<M: MemorySize>(
             write_nowait::<M>(fd, data, memory)
         };
     }
-    // std's lock orders this write with the host's own, and what the host left
-    // in std's buffer goes first.
     let result = if is_stdout {
-        let mut out = std::io::stdout().lock();
-        out.flush()
-            .map_err(map_io_err)
-            .and_then(|()| for_each_buffer::<M>(data, memory, |buf| write_all_to(fd, buf)))
+        write_after_std_buffer::<M>(&mut std::io::stdout().lock(), fd, data, memory)
     } else {
-        let mut out = std::io::stderr().lock();
-        out.flush()
-            .map_err(map_io_err)
-            .and_then(|()| for_each_buffer::<M>(data, memory, |buf| write_all_to(fd, buf)))
+        write_after_std_buffer::<M>(&mut std::io::stderr().lock(), fd, data, memory)
     };
     Some(result)
 }
 
-/// Writes all of `buf` to `fd` as std's `Stdout` and `Stderr` do: retries after
-/// `EINTR` and short writes, and takes the bytes silently when `fd` is closed
-/// (`EBADF`). Returns `buf.len()`.
+/// Writes `data` to `fd` with `write_all_to`, holding `std_lock`, std's lock on
+/// the same stream: that orders the write with the host's own, and what the host
+/// left in std's buffer is flushed first.
+#[cfg(all(feature = "host-fs", unix))]
+fn write_after_std_buffer<M: MemorySize>(
+    std_lock: &mut impl std::io::Write,
+    fd: i32,
+    data: &FdWriteSource<'_, M>,
+    memory: &MemoryView,
+) -> Result<usize, Errno> {
+    std_lock.flush().map_err(map_io_err)?;
+    for_each_buffer::<M>(data, memory, |buf| write_all_to(fd, buf))
+}
+
+/// The most one write(2) takes, as in std: `isize::MAX`, and less on macOS,
+/// whose write(2) fails with `EINVAL` above `c_int::MAX`.
+#[cfg(all(feature = "host-fs", unix))]
+const MAX_WRITE: usize = if cfg!(target_vendor = "apple") {
+    libc::c_int::MAX as usize - 1
+} else {
+    isize::MAX as usize
+};
+
+/// Writes `buf` to `fd` with as many write(2) calls as it takes, as std's
+/// `Stdout` and `Stderr` do (see `write_all_with`). Returns the bytes written.
 #[cfg(all(feature = "host-fs", unix))]
 fn write_all_to(fd: i32, buf: &[u8]) -> std::io::Result<usize> {
+    write_all_with(buf, |rest| {
+        let len = rest.len().min(MAX_WRITE);
+        // SAFETY: `rest` is a valid buffer of at least `len` bytes.
+        let n = unsafe { libc::write(fd, rest.as_ptr().cast(), len) };
+        if n < 0 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    })
+}
+
+/// Hands `buf` to `write` until all of it is taken: retries after `EINTR` and
+/// short writes, and counts the bytes as taken when the descriptor is closed
+/// (`EBADF`), as std's `Stdout` and `Stderr` do. An error after some of `buf`
+/// was written returns that count (the guest sees a short write, as from
+/// write(2)); an error before any is returned, and so is a write that takes
+/// nothing (`WriteZero`).
+#[cfg(all(feature = "host-fs", unix))]
+fn write_all_with(
+    buf: &[u8],
+    mut write: impl FnMut(&[u8]) -> std::io::Result<usize>,
+) -> std::io::Result<usize> {
     let mut rest = buf;
     while !rest.is_empty() {
-        // SAFETY: `rest` is a valid buffer of `rest.len()` bytes.
-        let n = unsafe { libc::write(fd, rest.as_ptr().cast(), rest.len()) };
-        if n > 0 {
-            rest = &rest[n as usize..];
-            continue;
-        }
-        if n == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
-        }
-        let err = std::io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EINTR) => {}
-            Some(libc::EBADF) => break,
-            _ => return Err(err),
-        }
+        let err = match write(rest) {
+            Ok(0) => std::io::ErrorKind::WriteZero.into(),
+            Ok(n) => {
+                rest = &rest[n..];
+                continue;
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) if err.raw_os_error() == Some(libc::EBADF) => break,
+            Err(err) => err,
+        };
+        let written = buf.len() - rest.len();
+        return if written > 0 { Ok(written) } else { Err(err) };
     }
     Ok(buf.len())
 }
@@ -879,7 +934,7 @@ fn write_without_waiting(fd: i32, buf: &[u8]) -> std::io::Result<usize> {
 
 #[cfg(all(test, feature = "host-fs", target_os = "linux"))]
 mod tests {
-    use super::{can_make_a_write_wait, write_all_to, write_without_waiting};
+    use super::{can_make_a_write_wait, write_all_to, write_all_with, write_without_waiting};
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     use std::time::{Duration, Instant};
 
@@ -957,6 +1012,56 @@ mod tests {
         // Rust programs, this test and `wasmer` alike, ignore SIGPIPE: EPIPE.
         let err = write_all_to(write.as_raw_fd(), b"x").unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EPIPE));
+    }
+
+    /// A scripted `write`: each call takes the next result, and records what it
+    /// was offered when it took bytes.
+    fn scripted(
+        mut results: Vec<std::io::Result<usize>>,
+    ) -> (
+        impl FnMut(&[u8]) -> std::io::Result<usize>,
+        std::rc::Rc<std::cell::RefCell<Vec<u8>>>,
+    ) {
+        results.reverse();
+        let taken = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let sink = taken.clone();
+        let write = move |rest: &[u8]| {
+            let result = results.pop().expect("more writes than scripted");
+            if let Ok(n) = result {
+                sink.borrow_mut().extend_from_slice(&rest[..n]);
+            }
+            result
+        };
+        (write, taken)
+    }
+
+    fn os_error(code: i32) -> std::io::Result<usize> {
+        Err(std::io::Error::from_raw_os_error(code))
+    }
+
+    #[test]
+    fn write_all_with_retries_short_writes_and_eintr() {
+        let (write, taken) = scripted(vec![Ok(2), os_error(libc::EINTR), Ok(1), Ok(3)]);
+        assert_eq!(write_all_with(b"abcdef", write).unwrap(), 6);
+        assert_eq!(taken.borrow().as_slice(), b"abcdef");
+    }
+
+    #[test]
+    fn write_all_with_reports_progress_before_an_error_and_the_error_before_any() {
+        let (write, _) = scripted(vec![Ok(2), os_error(libc::EAGAIN)]);
+        assert_eq!(write_all_with(b"abcdef", write).unwrap(), 2);
+        let (write, _) = scripted(vec![os_error(libc::EAGAIN)]);
+        let err = write_all_with(b"abcdef", write).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EAGAIN));
+        let (write, _) = scripted(vec![Ok(0)]);
+        let err = write_all_with(b"abcdef", write).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::WriteZero);
+    }
+
+    #[test]
+    fn write_all_with_counts_the_bytes_of_a_closed_descriptor_as_written() {
+        let (write, _) = scripted(vec![Ok(2), os_error(libc::EBADF)]);
+        assert_eq!(write_all_with(b"abcdef", write).unwrap(), 6);
     }
 
     #[test]
