@@ -1825,6 +1825,7 @@ impl WasiFs {
     /// (three `Arc`s, each released again after the write), for the writes to
     /// stdout and stderr a guest makes all the time.
     /// Takes the map lock, then the inode's, in the order documented above.
+    #[cfg(all(feature = "host-fs", unix))]
     pub(crate) fn stdio_file(&self, fd: WasiFd) -> Option<(Fdflags, VirtualFileLock)> {
         let fd_map = self.fd_map.read().unwrap();
         let entry = fd_map.get(fd).filter(|entry| entry.is_stdio)?;

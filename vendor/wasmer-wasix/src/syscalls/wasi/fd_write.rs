@@ -190,7 +190,6 @@ impl<'a, M: MemorySize> FdWriteSource<'a, M> {
     }
 }
 
-#[allow(clippy::await_holding_lock)]
 pub(crate) fn fd_write_internal<M: MemorySize>(
     ctx: &mut FunctionEnvMut<'_, WasiEnv>,
     fd: WasiFd,
@@ -221,6 +220,7 @@ pub(crate) fn fd_write_internal<M: MemorySize>(
 }
 
 /// [`fd_write_internal`] without the direct write to the host's stdio.
+#[allow(clippy::await_holding_lock)]
 fn fd_write_general<M: MemorySize>(
     mut ctx: &mut FunctionEnvMut<'_, WasiEnv>,
     fd: WasiFd,
@@ -1014,16 +1014,16 @@ mod tests {
         assert_eq!(err.raw_os_error(), Some(libc::EPIPE));
     }
 
+    /// The bytes a scripted `write` took.
+    type Taken = std::rc::Rc<std::cell::RefCell<Vec<u8>>>;
+
     /// A scripted `write`: each call takes the next result, and records what it
     /// was offered when it took bytes.
     fn scripted(
         mut results: Vec<std::io::Result<usize>>,
-    ) -> (
-        impl FnMut(&[u8]) -> std::io::Result<usize>,
-        std::rc::Rc<std::cell::RefCell<Vec<u8>>>,
-    ) {
+    ) -> (impl FnMut(&[u8]) -> std::io::Result<usize>, Taken) {
         results.reverse();
-        let taken = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let taken = Taken::default();
         let sink = taken.clone();
         let write = move |rest: &[u8]| {
             let result = results.pop().expect("more writes than scripted");
