@@ -40,9 +40,10 @@ type TcpConnectFuture<'a> =
 /// blocks on the operation with `os::deadline::block_on` (the precise path, see
 /// `syscalls::precise_sleep_enabled`) parks until then (give or take the thread's
 /// timer slack, as for `clock_nanosleep`), with no timer task and no rounding up to
-/// the task manager's 1 ms ticks. Under any other executor, on other systems, and
-/// for a zero timeout (which keeps its meaning of one turn of the task manager's
-/// timer), it is `tasks.sleep_now(timeout)`.
+/// the task manager's 1 ms ticks. Under any other executor it falls back to
+/// `tasks.sleep_now` for the time left (see `SleepUntil`). For a zero timeout
+/// (which keeps its meaning of one turn of the task manager's timer), and on
+/// other systems, it is `tasks.sleep_now(timeout)`.
 #[cfg(target_os = "linux")]
 fn timeout_timer(
     tasks: &dyn VirtualTaskManager,
